@@ -1,0 +1,298 @@
+/* fit.c -- the EM loop of expmix: plain EM or SQUAREM, convergence,
+ * degeneracy guards, interruption, and batches of independent fits.
+ *
+ * SQUAREM (Varadhan & Roland 2008, scheme S3) works on unconstrained
+ * parameters theta = (log w_k - log w_0 ..., log mu_k).  One cycle:
+ *   theta1 = F(theta0), theta2 = F(theta1), r = theta1 - theta0,
+ *   v = theta2 - 2 theta1 + theta0, alpha = -|r|/|v| clamped to [-stepmax, -1],
+ *   theta' = theta0 - 2 alpha r + alpha^2 v, then one EM step from theta'.
+ * Safeguard: theta' is kept only when its log-likelihood is not below that of
+ * theta0 and it passes the degeneracy guards; otherwise the cycle falls back to
+ * theta2, a plain EM iterate.  So the accepted sequence never decreases the
+ * log-likelihood (up to rounding of the sums).
+ */
+#include "em_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void em_options_default(em_options *opt)
+{
+    opt->max_iter = 1000;
+    opt->tol = 1e-10;
+    opt->n_threads = 1;
+    opt->accel = 1;
+    opt->weight_floor = 1e-12;
+    opt->rate_ceiling = 1e14;
+    opt->scale = 1.0;
+    opt->interrupt = NULL;
+    opt->interrupt_ctx = NULL;
+    opt->interrupt_seconds = 0.2;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    if (timespec_get(&ts, TIME_UTC) != TIME_UTC) return 0.0;
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* One EM evaluation at parameters (w, mu): the pass and the M-step. */
+typedef struct em_state {
+    double w[EM_MAX_COMPONENTS];
+    double mu[EM_MAX_COMPONENTS];
+    double ll;                      /* log-likelihood at (w, mu) */
+} em_state;
+
+typedef struct em_ctx {
+    const em_data *d;
+    em_workspace ws;
+    int K;
+    double weight;
+    double resp[EM_MAX_COMPONENTS];
+    double resp_x[EM_MAX_COMPONENTS];
+    int64_t n_passes;
+} em_ctx;
+
+/* Evaluate log-likelihood at s and the EM map F(s) into next (may be NULL). */
+static int em_eval(em_ctx *c, em_state *s, em_state *next)
+{
+    em_par p;
+    int st = em_par_set(&p, c->K, s->w, s->mu);
+    if (st != EM_OK) return EM_ERR_NUMERIC;
+    st = em_pass_ws(c->d, &p, &c->ws, &s->ll, &c->weight, c->resp, c->resp_x);
+    c->n_passes++;
+    if (st != EM_OK) return st;
+    if (next) em_mstep(c->K, c->resp, c->resp_x, next->w, next->mu);
+    return EM_OK;
+}
+
+/* 0 if fine; else 1 (weight vanished) or 2 (rate diverged / non-finite),
+ * with the component index in *which. */
+static int em_guard(int K, const em_state *s, const em_options *o, int *which)
+{
+    for (int k = 0; k < K; k++) {
+        if (!(s->mu[k] > 0.0) || !(s->mu[k] * o->scale <= o->rate_ceiling) || !isfinite(s->mu[k])) {
+            *which = k;
+            return 2;
+        }
+    }
+    for (int k = 0; k < K; k++) {
+        if (!(s->w[k] >= o->weight_floor) || !isfinite(s->w[k])) {
+            *which = k;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void to_theta(int K, const em_state *s, double *th)
+{
+    double lw0 = log(s->w[0]);
+    for (int k = 0; k < K; k++) {
+        th[k] = log(s->w[k]) - lw0;
+        th[K + k] = log(s->mu[k]);
+    }
+}
+
+static void from_theta(int K, const double *th, em_state *s)
+{
+    double mx = th[0], z = 0.0;
+    for (int k = 1; k < K; k++) mx = th[k] > mx ? th[k] : mx;
+    for (int k = 0; k < K; k++) { s->w[k] = exp(th[k] - mx); z += s->w[k]; }
+    for (int k = 0; k < K; k++) {
+        s->w[k] /= z;
+        s->mu[k] = exp(th[K + k]);
+    }
+}
+
+static int check_options(const em_options *o)
+{
+    if (!o) return EM_ERR_ARGUMENT;
+    if (o->max_iter < 0 || !(o->tol >= 0.0) || o->n_threads < 1) return EM_ERR_ARGUMENT;
+    if (!(o->weight_floor >= 0.0) || !(o->rate_ceiling > 0.0) || !(o->scale > 0.0))
+        return EM_ERR_ARGUMENT;
+    if (o->accel != 0 && o->accel != 1) return EM_ERR_ARGUMENT;
+    return EM_OK;
+}
+
+/* Whether the data can identify finite, positive rates at all. */
+static int has_information(const em_data *d)
+{
+    for (int64_t i = 0; i < d->n_exact; i++)
+        if (!d->exact_w || d->exact_w[i] > 0.0) return 1;
+    for (int64_t i = 0; i < d->n_interval; i++)
+        if (d->lower[i] > 0.0 && (!d->interval_w || d->interval_w[i] > 0.0)) return 1;
+    return 0;
+}
+
+static void record(em_result *r, const em_ctx *c, int64_t max_hist, double ll)
+{
+    if (r->history && r->n_history < max_hist)
+        r->history[r->n_history++] = c->weight > 0.0 ? ll / c->weight : ll;
+}
+
+int em_fit(const em_data *data, int K, double *w, double *mu,
+           const em_options *opt, em_result *res)
+{
+    /* Invariant at the top of the loop: s0 holds the current parameters and
+     * their log-likelihood, s1 = F(s0) is the EM update from them.  Every
+     * pass evaluates one log-likelihood and one EM update; n_iter counts the
+     * passes after the first. */
+    em_ctx c;
+    em_state s0, s1, s2, sx, sf;
+    double th0[2 * EM_MAX_COMPONENTS], th1[2 * EM_MAX_COMPONENTS], th2[2 * EM_MAX_COMPONENTS];
+    double thx[2 * EM_MAX_COMPONENTS];
+    double stepmax = 1.0, last_check, prev;
+    int st, which = -1;
+    int64_t hist_cap;
+    if (!res) return EM_ERR_ARGUMENT;
+    memset(&c, 0, sizeof(c));
+    res->n_iter = 0;
+    res->n_passes = 0;
+    res->n_history = 0;
+    res->degenerate_component = -1;
+    res->loglik = NAN;
+    res->weight = 0.0;
+    res->status = EM_ERR_ARGUMENT;
+    if (!data || !w || !mu || K < 1 || K > EM_MAX_COMPONENTS) return res->status;
+    if ((st = check_options(opt)) != EM_OK) return res->status = st;
+    if ((st = em_data_check(data)) != EM_OK) return res->status = st;
+    if (!has_information(data)) return res->status = EM_ERR_NO_INFO;
+    {
+        em_par p;
+        if ((st = em_par_set(&p, K, w, mu)) != EM_OK) return res->status = st;
+        for (int k = 0; k < K; k++) { s0.w[k] = p.w[k]; s0.mu[k] = p.mu[k]; }
+    }
+    hist_cap = opt->max_iter + 1;
+    c.d = data;
+    c.K = K;
+    if ((st = em_workspace_init(&c.ws, data, K, opt->n_threads)) != EM_OK)
+        return res->status = st;
+
+    st = em_eval(&c, &s0, &s1);
+    if (st != EM_OK) goto done_error;
+    res->weight = c.weight;
+    record(res, &c, hist_cap, s0.ll);
+    last_check = now_seconds();
+    res->status = EM_MAX_ITER;
+
+    while (c.n_passes - 1 < opt->max_iter) {
+        int64_t remaining = opt->max_iter - (c.n_passes - 1);
+        const em_state *cand = &s1;
+        if (em_guard(K, &s1, opt, &which) != 0) {
+            res->status = EM_DEGENERATE;        /* s0 is the last sound iterate */
+            res->degenerate_component = which;
+            break;
+        }
+        if (opt->accel == 1 && remaining >= 3) {
+            st = em_eval(&c, &s1, &s2);
+            if (st != EM_OK) goto done_error;
+            if (em_guard(K, &s2, opt, &which) != 0) {
+                s0 = s1;
+                record(res, &c, hist_cap, s0.ll);
+                res->status = EM_DEGENERATE;
+                res->degenerate_component = which;
+                break;
+            }
+            to_theta(K, &s0, th0);
+            to_theta(K, &s1, th1);
+            to_theta(K, &s2, th2);
+            {
+                double rr = 0.0, vv = 0.0, alpha;
+                for (int j = 0; j < 2 * K; j++) {
+                    double r = th1[j] - th0[j], v = th2[j] - 2.0 * th1[j] + th0[j];
+                    rr += r * r;
+                    vv += v * v;
+                }
+                alpha = vv > 0.0 ? -sqrt(rr / vv) : -1.0;
+                if (alpha > -1.0) alpha = -1.0;
+                if (alpha < -stepmax) alpha = -stepmax;
+                if (alpha == -stepmax) stepmax *= 4.0;
+                if (alpha < -1.0) {
+                    for (int j = 0; j < 2 * K; j++) {
+                        double r = th1[j] - th0[j], v = th2[j] - 2.0 * th1[j] + th0[j];
+                        thx[j] = th0[j] - 2.0 * alpha * r + alpha * alpha * v;
+                    }
+                    from_theta(K, thx, &sx);
+                    if (em_guard(K, &sx, opt, &which) == 0 &&
+                        em_eval(&c, &sx, &sf) == EM_OK && sx.ll >= s1.ll) {
+                        prev = s0.ll;
+                        s0 = sx;
+                        s1 = sf;
+                        record(res, &c, hist_cap, s0.ll);
+                        if (fabs(s0.ll - prev) < opt->tol * c.weight) {
+                            res->status = EM_CONVERGED;
+                            break;
+                        }
+                        goto check_interrupt;
+                    }
+                    stepmax = stepmax / 4.0 > 1.0 ? stepmax / 4.0 : 1.0;
+                }
+            }
+            cand = &s2;   /* fall back to the plain EM iterate F(F(s0)) */
+            if (c.n_passes - 1 >= opt->max_iter) {
+                s0 = s1;  /* no pass left to evaluate s2: stop at s1 */
+                record(res, &c, hist_cap, s0.ll);
+                break;
+            }
+        }
+        prev = s0.ll;
+        s0 = *cand;
+        st = em_eval(&c, &s0, &s1);
+        if (st != EM_OK) goto done_error;
+        record(res, &c, hist_cap, s0.ll);
+        if (fabs(s0.ll - prev) < opt->tol * c.weight) {
+            res->status = EM_CONVERGED;
+            break;
+        }
+    check_interrupt:
+        if (opt->interrupt) {
+            double t = now_seconds();
+            if (t - last_check >= opt->interrupt_seconds) {
+                last_check = t;
+                if (opt->interrupt(opt->interrupt_ctx)) {
+                    res->status = EM_INTERRUPTED;
+                    break;
+                }
+            }
+        }
+    }
+    for (int k = 0; k < K; k++) { w[k] = s0.w[k]; mu[k] = s0.mu[k]; }
+    res->loglik = s0.ll;
+    res->n_passes = c.n_passes;
+    res->n_iter = c.n_passes - 1;
+    em_workspace_free(&c.ws);
+    return res->status;
+
+done_error:
+    res->n_passes = c.n_passes;
+    res->n_iter = c.n_passes > 0 ? c.n_passes - 1 : 0;
+    em_workspace_free(&c.ws);
+    return res->status = st;
+}
+
+int em_fit_batch(int64_t n_problems, const em_data *data, int K,
+                 double *w, double *mu, const em_options *opts, int same_options,
+                 em_result *results, int n_threads)
+{
+    int64_t i;
+    if (n_problems < 0 || (n_problems > 0 && (!data || !w || !mu || !opts || !results)))
+        return EM_ERR_ARGUMENT;
+    if (K < 1 || K > EM_MAX_COMPONENTS || n_threads < 1) return EM_ERR_ARGUMENT;
+    if (n_problems == 0) return EM_OK;
+    if ((int64_t)n_threads > n_problems) n_threads = (int)n_problems;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1) num_threads(n_threads) if (n_threads > 1)
+#endif
+    for (i = 0; i < n_problems; i++) {
+        em_options o = same_options ? opts[0] : opts[i];
+        o.n_threads = 1;
+        o.interrupt = NULL;
+        em_fit(&data[i], K, w + (size_t)i * (size_t)K, mu + (size_t)i * (size_t)K,
+               &o, &results[i]);
+    }
+    return EM_OK;
+}
