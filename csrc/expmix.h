@@ -115,6 +115,8 @@ typedef struct em_result {
     double loglik;              /* log-likelihood at the returned parameters    */
     double weight;              /* total observed weight                        */
     int degenerate_component;   /* index of the offending component, or -1      */
+    int degenerate_kind;        /* 0 none, 1 weight vanished (< weight_floor),
+                                   2 rate diverged (mu*scale > rate_ceiling)    */
     double *history;            /* caller buffer [max_iter + 1] or NULL: mean
                                    log-likelihood at each iterate, history[0] at
                                    the start                                     */

@@ -146,7 +146,7 @@ int em_fit(const em_data *data, int K, double *w, double *mu,
     double th0[2 * EM_MAX_COMPONENTS], th1[2 * EM_MAX_COMPONENTS], th2[2 * EM_MAX_COMPONENTS];
     double thx[2 * EM_MAX_COMPONENTS];
     double stepmax = 1.0, last_check, prev;
-    int st, which = -1;
+    int st, which = -1, kind;
     int64_t hist_cap;
     if (!res) return EM_ERR_ARGUMENT;
     memset(&c, 0, sizeof(c));
@@ -154,6 +154,7 @@ int em_fit(const em_data *data, int K, double *w, double *mu,
     res->n_passes = 0;
     res->n_history = 0;
     res->degenerate_component = -1;
+    res->degenerate_kind = 0;
     res->loglik = NAN;
     res->weight = 0.0;
     res->status = EM_ERR_ARGUMENT;
@@ -182,19 +183,21 @@ int em_fit(const em_data *data, int K, double *w, double *mu,
     while (c.n_passes - 1 < opt->max_iter) {
         int64_t remaining = opt->max_iter - (c.n_passes - 1);
         const em_state *cand = &s1;
-        if (em_guard(K, &s1, opt, &which) != 0) {
+        if ((kind = em_guard(K, &s1, opt, &which)) != 0) {
             res->status = EM_DEGENERATE;        /* s0 is the last sound iterate */
             res->degenerate_component = which;
+            res->degenerate_kind = kind;
             break;
         }
         if (opt->accel == 1 && remaining >= 3) {
             st = em_eval(&c, &s1, &s2);
             if (st != EM_OK) goto done_error;
-            if (em_guard(K, &s2, opt, &which) != 0) {
+            if ((kind = em_guard(K, &s2, opt, &which)) != 0) {
                 s0 = s1;
                 record(res, &c, hist_cap, s0.ll);
                 res->status = EM_DEGENERATE;
                 res->degenerate_component = which;
+                res->degenerate_kind = kind;
                 break;
             }
             to_theta(K, &s0, th0);

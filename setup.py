@@ -1,0 +1,86 @@
+"""Build of the expmix extension: the C core (csrc/) and its Cython bridge.
+
+OpenMP is used when the compiler supports it: -fopenmp (gcc, clang), /openmp
+(MSVC), -Xpreprocessor -fopenmp -lomp (Apple clang with libomp).  Set
+EXPMIX_NO_OPENMP=1 to build without it (everything then runs single-threaded,
+with the same results).  The build never uses -march=native: the shipped code
+runs on any x86-64.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+from Cython.Build import cythonize
+
+CSRC = ["csrc/pass.c", "csrc/fit.c"]
+
+
+def _truthy(name):
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _try_compile(compiler, cflags, ldflags):
+    """Whether a tiny OpenMP program compiles and links with these flags."""
+    tmp = tempfile.mkdtemp(prefix="expmix-omp-")
+    try:
+        src = os.path.join(tmp, "t.c")
+        with open(src, "w") as f:
+            f.write("#include <omp.h>\nint main(void){int n=0;\n"
+                    "#pragma omp parallel reduction(+:n)\nn+=1;\nreturn omp_get_max_threads()<1||n<1;}\n")
+        objs = compiler.compile([src], output_dir=tmp, extra_postargs=cflags)
+        compiler.link_executable(objs, os.path.join(tmp, "t"), extra_postargs=ldflags)
+        return True
+    except Exception:
+        return False
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+class BuildExt(build_ext):
+    def build_extensions(self):
+        ctype = self.compiler.compiler_type
+        if ctype == "msvc":
+            base = ["/O2", "/fp:precise"]
+            omp_c, omp_l = ["/openmp"], []
+        else:
+            base = ["-O3", "-std=gnu11", "-fno-math-errno", "-fno-trapping-math",
+                    "-Wno-unused-function"]
+            if sys.platform == "darwin":
+                omp_c, omp_l = ["-Xpreprocessor", "-fopenmp"], ["-lomp"]
+            else:
+                omp_c, omp_l = ["-fopenmp"], ["-fopenmp"]
+        use_omp = not _truthy("EXPMIX_NO_OPENMP")
+        if use_omp and not _try_compile(self.compiler, omp_c, omp_l):
+            print("*" * 72 + "\nexpmix: the C compiler does not support OpenMP with flags "
+                  f"{omp_c} {omp_l};\nbuilding single-threaded (results are identical, "
+                  "only slower).\nSet EXPMIX_NO_OPENMP=1 to silence this message.\n" + "*" * 72,
+                  file=sys.stderr)
+            use_omp = False
+        elif not use_omp:
+            print("expmix: EXPMIX_NO_OPENMP set: building without OpenMP", file=sys.stderr)
+        for ext in self.extensions:
+            ext.extra_compile_args = base + (omp_c if use_omp else [])
+            ext.extra_link_args = omp_l if use_omp else []
+        super().build_extensions()
+
+
+extensions = [
+    Extension(
+        "expmix._core",
+        sources=["src/expmix/_core.pyx"] + CSRC,
+        include_dirs=["csrc"],
+        depends=["csrc/expmix.h", "csrc/em_internal.h", "csrc/em_vmath.h"],
+    )
+]
+
+setup(
+    ext_modules=cythonize(extensions, language_level=3,
+                          compiler_directives={"embedsignature": True}),
+    cmdclass={"build_ext": BuildExt},
+)

@@ -1,0 +1,304 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Cython bridge to the expmix C core.
+
+The functions here take an *observation set*: any object with the attributes
+``exact, exact_w, right, right_w, lower, upper, interval_w, trunc, trunc_w``,
+each ``None`` or a 1-D C-contiguous float64 array (see
+:class:`expmix.observations.Observations`).  They release the GIL around every
+call into C.  Validation of user input happens in the Python facade; the C core
+checks again and reports any violation through a status code, which is turned
+into an exception here.
+"""
+from libc.stdint cimport int64_t
+from libc.stdlib cimport malloc, free
+from libc.string cimport memset
+
+import numpy as np
+
+from expmix._core cimport *
+
+cdef extern from "Python.h":
+    int PyErr_CheckSignals_raw "PyErr_CheckSignals" () nogil
+
+cdef extern from *:
+    """
+    #ifdef _OPENMP
+    #include <omp.h>
+    static int expmix_omp_enabled(void) { return 1; }
+    static int expmix_omp_max_threads(void) { return omp_get_max_threads(); }
+    #else
+    static int expmix_omp_enabled(void) { return 0; }
+    static int expmix_omp_max_threads(void) { return 1; }
+    #endif
+    """
+    int expmix_omp_enabled() nogil
+    int expmix_omp_max_threads() nogil
+
+STATUS_NAMES = {
+    EM_CONVERGED: "converged",
+    EM_MAX_ITER: "max_iter",
+    EM_DEGENERATE: "degenerate",
+    EM_INTERRUPTED: "interrupted",
+}
+
+BLOCK_SIZE = EM_BLOCK
+MAX_COMPONENTS = EM_MAX_COMPONENTS
+C_API_VERSION = EXPMIX_C_API_VERSION
+
+
+def openmp_enabled():
+    """True if the extension was built with OpenMP."""
+    return bool(expmix_omp_enabled())
+
+
+def omp_max_threads():
+    """omp_get_max_threads() (honours OMP_NUM_THREADS), or 1 without OpenMP."""
+    return expmix_omp_max_threads()
+
+
+cdef const double *_ptr(object arr, int64_t n) except? NULL:
+    cdef const double[::1] mv
+    if arr is None or n == 0:
+        return NULL
+    mv = arr
+    return &mv[0]
+
+
+cdef int _fill(em_data *d, object obs) except -1:
+    memset(d, 0, sizeof(em_data))
+    if obs.exact is not None:
+        d.n_exact = obs.exact.shape[0]
+        d.exact = _ptr(obs.exact, d.n_exact)
+        d.exact_w = _ptr(obs.exact_w, d.n_exact)
+    if obs.right is not None:
+        d.n_right = obs.right.shape[0]
+        d.right = _ptr(obs.right, d.n_right)
+        d.right_w = _ptr(obs.right_w, d.n_right)
+    if obs.lower is not None:
+        d.n_interval = obs.lower.shape[0]
+        d.lower = _ptr(obs.lower, d.n_interval)
+        d.upper = _ptr(obs.upper, d.n_interval)
+        d.interval_w = _ptr(obs.interval_w, d.n_interval)
+    if obs.trunc is not None:
+        d.n_trunc = obs.trunc.shape[0]
+        d.trunc = _ptr(obs.trunc, d.n_trunc)
+        d.trunc_w = _ptr(obs.trunc_w, d.n_trunc)
+    return 0
+
+
+cdef int _raise_pending() except -1:
+    # Called only when an exception is set (by PyErr_CheckSignals).
+    return -1
+
+
+cdef int _check_signals(void *ctx) noexcept nogil:
+    with gil:
+        return 1 if PyErr_CheckSignals_raw() != 0 else 0
+
+
+def _raise_status(int st, str what):
+    if st == EM_ERR_NOMEM:
+        raise MemoryError(f"{what}: the C core could not allocate its workspace")
+    if st == EM_ERR_DATA:
+        raise ValueError(f"{what}: the data contain a value out of range "
+                         "(negative, NaN, inf, or an interval with lower >= upper)")
+    if st == EM_ERR_NUMERIC:
+        raise FloatingPointError(
+            f"{what}: the log-likelihood is not finite at these parameters "
+            "(an observation has zero probability under the model)")
+    if st == EM_ERR_NO_INFO:
+        raise ValueError(f"{what}: the data carry no information about the rates "
+                         "(no exact observation and no interval with a positive lower bound)")
+    raise ValueError(f"{what}: invalid argument ({em_status_name(st).decode()})")
+
+
+cdef void _options(em_options *o, int64_t max_iter, double tol, int n_threads, int accel,
+                   double weight_floor, double rate_ceiling, double scale):
+    em_options_default(o)
+    o.max_iter = max_iter
+    o.tol = tol
+    o.n_threads = n_threads if n_threads > 0 else 1
+    o.accel = accel
+    o.weight_floor = weight_floor
+    o.rate_ceiling = rate_ceiling
+    o.scale = scale
+
+
+def data_scale(obs):
+    """A typical magnitude of the data (mean of the finite bounds)."""
+    cdef em_data d
+    _fill(&d, obs)
+    with nogil:
+        s = em_data_scale(&d)
+    return s
+
+
+def fit(obs, double[::1] w, double[::1] mu, *, int64_t max_iter=1000, double tol=1e-10,
+        int n_threads=1, int accel=1, double weight_floor=1e-12, double rate_ceiling=1e14,
+        double scale=1.0, bint history=True, bint interruptible=True):
+    """Fit by EM in C from (w, mu), which are overwritten with the result.
+
+    Returns a dict: status (int), status_name, n_iter, n_passes, loglik,
+    weight, degenerate_component, history (array of mean log-likelihoods).
+    Raises KeyboardInterrupt if interrupted by a signal (w, mu then hold the
+    last iterate), and ValueError/MemoryError for errors reported by C.
+    """
+    cdef em_data d
+    cdef em_options o
+    cdef em_result r
+    cdef int K = w.shape[0]
+    cdef int st
+    cdef double[::1] hist
+    if mu.shape[0] != K:
+        raise ValueError("w and mu must have the same length")
+    _fill(&d, obs)
+    _options(&o, max_iter, tol, n_threads, accel, weight_floor, rate_ceiling, scale)
+    if interruptible:
+        o.interrupt = _check_signals
+        o.interrupt_seconds = 0.2
+    memset(&r, 0, sizeof(em_result))
+    hist_arr = np.empty(max_iter + 1 if history else 0, dtype=np.float64)
+    if history:
+        hist = hist_arr
+        r.history = &hist[0]
+    with nogil:
+        st = em_fit(&d, K, &w[0], &mu[0], &o, &r)
+    if st == EM_INTERRUPTED and interruptible:
+        _raise_pending()
+    if st < 0:
+        _raise_status(st, "fit")
+    return {
+        "status": st,
+        "status_name": STATUS_NAMES.get(st, "unknown"),
+        "n_iter": r.n_iter,
+        "n_passes": r.n_passes,
+        "loglik": r.loglik,
+        "weight": r.weight,
+        "degenerate_component": r.degenerate_component,
+        "degenerate_kind": r.degenerate_kind,
+        "history": hist_arr[:r.n_history].copy() if history else None,
+    }
+
+
+def fit_batch(list problems, double[:, ::1] w, double[:, ::1] mu, *, int64_t max_iter=1000,
+              double tol=1e-10, int accel=1, double weight_floor=1e-12, double rate_ceiling=1e14,
+              scales=None, int n_threads=1, bint history=False):
+    """Fit many problems (observation sets) in parallel, each single-threaded.
+
+    w, mu: (P, K) starting points, overwritten with the results.  scales: a
+    sequence of P data scales (None: computed).  Returns a dict of arrays:
+    status, n_iter, n_passes, loglik, weight, degenerate_component, and
+    history (list of arrays) when requested.
+    """
+    cdef int64_t P = len(problems), i
+    cdef int K = w.shape[1]
+    cdef em_data *d = NULL
+    cdef em_options *o = NULL
+    cdef em_result *r = NULL
+    cdef double[:, ::1] hist
+    cdef int st
+    if w.shape[0] != P or mu.shape[0] != P or mu.shape[1] != K:
+        raise ValueError("w and mu must be (n_problems, n_components)")
+    out_status = np.zeros(P, dtype=np.int32)
+    out_iter = np.zeros(P, dtype=np.int64)
+    out_pass = np.zeros(P, dtype=np.int64)
+    out_ll = np.zeros(P, dtype=np.float64)
+    out_wt = np.zeros(P, dtype=np.float64)
+    out_deg = np.zeros(P, dtype=np.int32)
+    out_kind = np.zeros(P, dtype=np.int32)
+    hist_arr = np.empty((P if history else 0, max_iter + 1), dtype=np.float64)
+    if P == 0:
+        return {"status": out_status, "n_iter": out_iter, "n_passes": out_pass,
+                "loglik": out_ll, "weight": out_wt, "degenerate_component": out_deg,
+                "degenerate_kind": out_kind, "history": [] if history else None}
+    if history:
+        hist = hist_arr
+    d = <em_data *>malloc(P * sizeof(em_data))
+    o = <em_options *>malloc(P * sizeof(em_options))
+    r = <em_result *>malloc(P * sizeof(em_result))
+    if d == NULL or o == NULL or r == NULL:
+        free(d); free(o); free(r)
+        raise MemoryError("fit_batch: cannot allocate the problem table")
+    try:
+        for i in range(P):
+            _fill(&d[i], problems[i])
+            s = float(scales[i]) if scales is not None else em_data_scale(&d[i])
+            _options(&o[i], max_iter, tol, 1, accel, weight_floor, rate_ceiling, s)
+            memset(&r[i], 0, sizeof(em_result))
+            if history:
+                r[i].history = &hist[i, 0]
+        with nogil:
+            st = em_fit_batch(P, d, K, &w[0, 0], &mu[0, 0], o, 0, r, n_threads)
+        if st < 0:
+            _raise_status(st, "fit_batch")
+        for i in range(P):
+            out_status[i] = r[i].status
+            out_iter[i] = r[i].n_iter
+            out_pass[i] = r[i].n_passes
+            out_ll[i] = r[i].loglik
+            out_wt[i] = r[i].weight
+            out_deg[i] = r[i].degenerate_component
+            out_kind[i] = r[i].degenerate_kind
+        hists = [hist_arr[i, :r[i].n_history].copy() for i in range(P)] if history else None
+    finally:
+        free(d); free(o); free(r)
+    return {"status": out_status, "n_iter": out_iter, "n_passes": out_pass,
+            "loglik": out_ll, "weight": out_wt, "degenerate_component": out_deg,
+            "degenerate_kind": out_kind, "history": hists}
+
+
+def pass_stats(obs, const double[::1] w, const double[::1] mu, int n_threads=1):
+    """One fused pass: (loglik, weight, R, X) at (w, mu)."""
+    cdef em_data d
+    cdef em_stats s
+    cdef int K = w.shape[0]
+    cdef int st
+    R = np.zeros(K, dtype=np.float64)
+    X = np.zeros(K, dtype=np.float64)
+    cdef double[::1] Rv = R, Xv = X
+    if mu.shape[0] != K:
+        raise ValueError("w and mu must have the same length")
+    _fill(&d, obs)
+    s.n_components = K
+    s.resp = &Rv[0]
+    s.resp_x = &Xv[0]
+    with nogil:
+        st = em_pass(&d, K, &w[0], &mu[0], n_threads if n_threads > 0 else 1, &s)
+    if st != EM_OK:
+        _raise_status(st, "pass")
+    return s.loglik, s.weight, R, X
+
+
+def log_joint(obs, const double[::1] w, const double[::1] mu, int n_threads=1):
+    """(n_obs, K) array of log w_k + log L_ik (exact, right, interval order)."""
+    cdef em_data d
+    cdef int K = w.shape[0]
+    cdef int st
+    cdef int64_t n
+    _fill(&d, obs)
+    n = d.n_exact + d.n_right + d.n_interval
+    out = np.empty((n, K), dtype=np.float64)
+    cdef double[:, ::1] ov = out
+    if n == 0:
+        return out
+    with nogil:
+        st = em_log_joint(&d, K, &w[0], &mu[0], &ov[0, 0], n_threads if n_threads > 0 else 1)
+    if st != EM_OK:
+        _raise_status(st, "log_joint")
+    return out
+
+
+def log_survival(const double[::1] t, const double[::1] w, const double[::1] mu):
+    """log S(t) of the mixture for each t."""
+    cdef int64_t n = t.shape[0]
+    cdef int K = w.shape[0]
+    cdef int st
+    out = np.empty(n, dtype=np.float64)
+    cdef double[::1] ov = out
+    if n == 0:
+        return out
+    with nogil:
+        st = em_log_survival(n, &t[0], K, &w[0], &mu[0], &ov[0])
+    if st != EM_OK:
+        _raise_status(st, "log_survival")
+    return out

@@ -1,0 +1,538 @@
+"""The ExponentialMixture estimator."""
+from __future__ import annotations
+
+import inspect
+import numbers
+import warnings
+from typing import Any, Dict, Optional
+
+import numpy as np
+
+from . import _core
+from . import distributions as _dist
+from ._init import INIT_METHODS, starting_points
+from ._threads import effective_n_threads
+from .exceptions import ConvergenceWarning, DegenerateFitError, DegenerateFitWarning, NotFittedError
+from .observations import Observations, from_histogram, from_intervals, from_samples
+
+__all__ = ["ExponentialMixture"]
+
+#: Fits with at most this many observations run their restarts on separate
+#: threads (one thread each); larger fits run restarts one after another,
+#: each pass spread over blocks on all threads.  Never nested.
+BATCH_RESTART_MAX_OBS = 200_000
+
+_STATUS = {0: "converged", 1: "max_iter", 2: "degenerate", 3: "interrupted"}
+
+
+def _rng(random_state):
+    if random_state is None or isinstance(random_state, (numbers.Integral, np.random.SeedSequence)):
+        if isinstance(random_state, bool):
+            raise TypeError("random_state must be None, an int, a numpy Generator or "
+                            "RandomState, or a SeedSequence; got a bool")
+        if isinstance(random_state, numbers.Integral) and random_state < 0:
+            raise ValueError(f"random_state must be non-negative, got {random_state}")
+        return np.random.default_rng(random_state)
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(0, 2**31 - 1))
+    raise TypeError("random_state must be None, an int, a numpy Generator or RandomState, "
+                    f"or a SeedSequence; got {type(random_state).__name__}")
+
+
+class _Params:
+    """get_params / set_params / repr in the scikit-learn convention (no
+    dependency on scikit-learn)."""
+
+    @classmethod
+    def _get_param_names(cls):
+        sig = inspect.signature(cls.__init__)
+        return sorted(p.name for p in sig.parameters.values()
+                      if p.name != "self" and p.kind != p.VAR_KEYWORD)
+
+    def get_params(self, deep: bool = True) -> Dict[str, Any]:
+        """Parameters of this estimator (as given to ``__init__``)."""
+        return {name: getattr(self, name) for name in self._get_param_names()}
+
+    def set_params(self, **params):
+        """Set parameters; returns self.  Unknown names raise ValueError."""
+        valid = self._get_param_names()
+        for key, value in params.items():
+            if key not in valid:
+                raise ValueError(f"Invalid parameter {key!r} for estimator "
+                                 f"{type(self).__name__}; valid parameters are {valid}")
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self):
+        defaults = {p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()}
+        items = []
+        for name in self._get_param_names():
+            v = getattr(self, name)
+            d = defaults.get(name, inspect.Parameter.empty)
+            same = False
+            try:
+                same = v is d or (not isinstance(v, np.ndarray) and v == d)
+            except Exception:
+                same = False
+            if not same:
+                items.append(f"{name}={v!r}")
+        return f"{type(self).__name__}({', '.join(items)})"
+
+
+class ExponentialMixture(_Params):
+    r"""Finite mixture of exponential distributions fitted by maximum likelihood.
+
+    .. math:: p(x) = \sum_{k=1}^{K} w_k \mu_k e^{-\mu_k x}, \qquad x \ge 0.
+
+    The fit is EM run entirely in C (one fused pass over the data per
+    iteration, no N x K matrix), accelerated by SQUAREM, for exact,
+    right-censored, interval-censored (binned) and left-truncated data.
+
+    Parameters
+    ----------
+    n_components : int, default 1
+        Number of components K (1 <= K <= 256).
+    tol : float, default 1e-10
+        Convergence tolerance on the change of the mean log-likelihood per
+        unit weight between iterations.
+    max_iter : int, default 1000
+        Maximum number of fused passes per restart (each EM update is one
+        pass; a SQUAREM cycle costs three).
+    n_init : int, default 1
+        Number of restarts; the one with the highest log-likelihood is kept.
+    init : {"auto", "quantile", "kmeans", "random"}, default "auto"
+        Starting points.  "quantile" is deterministic (K groups of equal
+        weight of the sorted values); "kmeans" (k-means++ on log x) and
+        "random" (log-uniform rates, Dirichlet weights) draw from
+        ``random_state``.  "auto": the first restart uses "quantile", the
+        others "kmeans".  With "quantile" and n_init > 1 the extra restarts
+        use "kmeans".
+    weights_init, rates_init : array-like of shape (K,), optional
+        User-supplied start for the first restart (the other restarts follow
+        ``init``).  If only ``weights_init`` is given, the rates start from
+        "quantile".
+    acceleration : {"squarem", "none"}, default "squarem"
+        SQUAREM (Varadhan & Roland 2008) with a monotonicity safeguard, or
+        plain EM.
+    random_state : None, int, numpy Generator/RandomState or SeedSequence
+        Seeds the random initializations; fits are reproducible with it.
+    n_threads : int or None, default None
+        Threads for the fit; None uses every CPU available to the process
+        (honouring OMP_NUM_THREADS and the CPU quota).  Results are bitwise
+        identical for any value.
+    verbose : int, default 0
+        0: silent; 1: one line per restart.
+
+    Attributes
+    ----------
+    weights_ : ndarray (K,)
+        Mixing weights of the (untruncated) population, ordered by decreasing rate.
+    rates_ : ndarray (K,)
+        Rates mu_k, decreasing.
+    means_ : ndarray (K,)
+        Component means 1 / rates_.
+    converged_ : bool
+        Whether the chosen restart met ``tol``.
+    n_iter_ : int
+        Passes used by the chosen restart.
+    log_likelihood_ : float
+        Total (weighted) observed-data log-likelihood of the fitted data.
+    lower_bound_ : float
+        Mean log-likelihood per unit weight (``log_likelihood_ / total weight``),
+        as scikit-learn's ``lower_bound_``.
+    history_ : ndarray
+        Mean log-likelihood at each accepted iterate of the chosen restart.
+    n_parameters_ : int
+        2K - 1.
+    n_observations_ : int
+        Number of observations (rows) fitted.
+    total_weight_ : float
+        Sum of the sample weights (the n in BIC).
+    status_ : str
+        "converged", "max_iter" or "degenerate" (an emptied component).
+    restarts_ : list of dict
+        Per restart: log_likelihood, status, n_iter, start.
+    data_kinds_ : tuple of str
+        Kinds of observations fitted ("exact", "right", "interval", "truncated").
+
+    Notes
+    -----
+    Degenerate fits.  With exact zeros in the data and K >= 2 the likelihood
+    is unbounded: a component can sit on the zeros with a rate growing
+    without bound.  The C loop stops such a restart as soon as a rate exceeds
+    ``1e14`` divided by the data scale and flags it; restarts that diverged
+    are set aside and the best remaining restart is returned (with a
+    ``DegenerateFitWarning``).  If every restart diverged a
+    ``DegenerateFitError`` explains the cause; fitting the rounded values as
+    intervals (``fit_intervals``) removes it.  A restart whose weight falls
+    below 1e-12 stops too; it is kept (its likelihood is finite) and flagged
+    in ``status_``.
+    """
+
+    def __init__(self, n_components=1, *, tol=1e-10, max_iter=1000, n_init=1, init="auto",
+                 weights_init=None, rates_init=None, acceleration="squarem",
+                 random_state=None, n_threads=None, verbose=0):
+        self.n_components = n_components
+        self.tol = tol
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init = init
+        self.weights_init = weights_init
+        self.rates_init = rates_init
+        self.acceleration = acceleration
+        self.random_state = random_state
+        self.n_threads = n_threads
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------
+    # validation
+
+    def _validate_params(self):
+        K = self.n_components
+        if isinstance(K, bool) or not isinstance(K, numbers.Integral):
+            raise TypeError(f"n_components must be an int, got {K!r}")
+        if not 1 <= K <= _core.MAX_COMPONENTS:
+            raise ValueError(f"n_components must be between 1 and {_core.MAX_COMPONENTS}, got {K}")
+        if isinstance(self.tol, bool) or not isinstance(self.tol, numbers.Real) \
+                or not np.isfinite(self.tol) or self.tol < 0:
+            raise ValueError(f"tol must be a finite number >= 0, got {self.tol!r}")
+        for name in ("max_iter", "n_init"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+                raise TypeError(f"{name} must be an int, got {v!r}")
+        if self.max_iter < 0:
+            raise ValueError(f"max_iter must be >= 0, got {self.max_iter}")
+        if self.n_init < 1:
+            raise ValueError(f"n_init must be >= 1, got {self.n_init}")
+        if not isinstance(self.init, str) or self.init not in INIT_METHODS:
+            raise ValueError(f"init must be one of {INIT_METHODS}, got {self.init!r}")
+        if self.acceleration not in ("squarem", "none"):
+            raise ValueError(f"acceleration must be 'squarem' or 'none', got {self.acceleration!r}")
+        if isinstance(self.verbose, bool) or not isinstance(self.verbose, numbers.Integral):
+            raise TypeError(f"verbose must be an int, got {self.verbose!r}")
+        K = int(K)
+        w0 = mu0 = None
+        if self.weights_init is not None:
+            w0 = np.asarray(self.weights_init, dtype=np.float64)
+            if w0.shape != (K,):
+                raise ValueError(f"weights_init must have shape ({K},), got {w0.shape}")
+            if not np.all(np.isfinite(w0)) or np.any(w0 <= 0):
+                raise ValueError("weights_init must be finite and positive")
+            if abs(w0.sum() - 1.0) > 1e-6:
+                raise ValueError(f"weights_init must sum to 1, got {w0.sum()!r}")
+        if self.rates_init is not None:
+            mu0 = np.asarray(self.rates_init, dtype=np.float64)
+            if mu0.shape != (K,):
+                raise ValueError(f"rates_init must have shape ({K},), got {mu0.shape}")
+            if not np.all(np.isfinite(mu0)) or np.any(mu0 <= 0):
+                raise ValueError("rates_init must be finite and positive")
+        return w0, mu0
+
+    def _check_fitted(self):
+        if not hasattr(self, "rates_"):
+            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet; "
+                                 "call fit (or fit_intervals / fit_histogram) first")
+
+    # ------------------------------------------------------------------
+    # fitting
+
+    def fit(self, X, y=None, sample_weight=None, *, event_observed=None, entry=None):
+        """Fit the mixture to observations ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n,) or (n, 1)
+            Non-negative finite values.
+        y : ignored
+        sample_weight : array-like of shape (n,), optional
+            Non-negative weights (frequencies); integer weights are
+            equivalent to repeating the observations.
+        event_observed : array-like of bool, optional
+            ``False`` marks ``X[i]`` as a right-censoring time.
+        entry : float or array-like of shape (n,), optional
+            Left-truncation: a common dead time, or one entry time per
+            observation (each below its ``X``).  The fitted parameters
+            describe the untruncated population.
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(from_samples(X, sample_weight, event_observed, entry))
+
+    def fit_intervals(self, lower, upper, sample_weight=None, *, entry=None):
+        """Fit interval-censored observations ``lower < x < upper``.
+
+        ``lower == upper`` is an exact value, ``upper == inf`` a right-censored
+        one, ``lower == 0`` a left-censored one.  ``entry``: left truncation as
+        in :meth:`fit`.  Returns self.
+        """
+        return self._fit(from_intervals(lower, upper, sample_weight, entry))
+
+    def fit_histogram(self, edges, counts, *, entry=None):
+        """Fit binned data: ``counts[i]`` observations in [edges[i], edges[i+1]).
+
+        The last edge may be ``inf`` (an open last bin).  ``entry``: a common
+        dead time at or below ``edges[0]``.  Returns self.
+        """
+        return self._fit(from_histogram(edges, counts, entry))
+
+    def fit_predict(self, X, y=None, sample_weight=None, *, event_observed=None, entry=None):
+        """Fit and return the most probable component of each observation
+        (equal to ``fit(X).predict(X)``)."""
+        self.fit(X, y, sample_weight, event_observed=event_observed, entry=entry)
+        return self.predict(X, event_observed=event_observed)
+
+    def _fit(self, obs: Observations):
+        w0, mu0 = self._validate_params()
+        K = int(self.n_components)
+        n_threads = effective_n_threads(self.n_threads)
+        n_distinct_ok = obs.n_obs >= K
+        if not n_distinct_ok:
+            raise ValueError(f"n_components={K} is larger than the number of observations "
+                             f"({obs.n_obs}); at least one observation per component is needed")
+        rng = _rng(self.random_state)
+        values, vweights = obs.pseudo_values()
+        starts = starting_points(values, vweights, K, int(self.n_init), self.init, rng,
+                                 weights_init=w0, rates_init=mu0)
+        scale = float(_core.data_scale(obs))
+        accel = 1 if self.acceleration == "squarem" else 0
+        opts = dict(max_iter=int(self.max_iter), tol=float(self.tol), accel=accel, scale=scale)
+        n_rows = obs.n_obs
+        runs = []
+        if len(starts) > 1 and n_rows <= BATCH_RESTART_MAX_OBS and n_threads > 1:
+            W = np.ascontiguousarray([s[0] for s in starts], dtype=np.float64)
+            M = np.ascontiguousarray([s[1] for s in starts], dtype=np.float64)
+            out = _core.fit_batch([obs] * len(starts), W, M, scales=[scale] * len(starts),
+                                  n_threads=n_threads, history=True,
+                                  max_iter=opts["max_iter"], tol=opts["tol"], accel=accel)
+            for i in range(len(starts)):
+                runs.append(dict(w=W[i].copy(), mu=M[i].copy(), status=int(out["status"][i]),
+                                 n_iter=int(out["n_iter"][i]), loglik=float(out["loglik"][i]),
+                                 weight=float(out["weight"][i]), history=out["history"][i],
+                                 degenerate_component=int(out["degenerate_component"][i]),
+                                 degenerate_kind=int(out["degenerate_kind"][i]),
+                                 start=starts[i]))
+                if runs[-1]["status"] < 0:
+                    _core._raise_status(runs[-1]["status"], "fit")
+        else:
+            for s in starts:
+                w = np.ascontiguousarray(s[0], dtype=np.float64).copy()
+                mu = np.ascontiguousarray(s[1], dtype=np.float64).copy()
+                r = _core.fit(obs, w, mu, n_threads=n_threads, **opts)
+                runs.append(dict(w=w, mu=mu, start=s, **{k: r[k] for k in (
+                    "status", "n_iter", "loglik", "weight", "history", "degenerate_component",
+                    "degenerate_kind")}))
+        for i, r in enumerate(runs):
+            r["kind"] = {1: "empty", 2: "spike"}.get(r["degenerate_kind"], "")
+            if self.verbose:
+                print(f"[expmix] restart {i}: {_STATUS.get(r['status'], r['status'])}"
+                      f"{' (' + r['kind'] + ')' if r['kind'] else ''}, "
+                      f"n_iter={r['n_iter']}, mean loglik={r['loglik'] / max(r['weight'], 1e-300):.12g}")
+        sound = [r for r in runs if r["kind"] != "spike"]
+        if not sound:
+            n_zero = int(np.sum(obs.exact == 0)) if obs.exact is not None else 0
+            raise DegenerateFitError(
+                f"every restart of the {K}-component fit degenerated: a rate diverged "
+                f"(a component collapsing onto {'the ' + str(n_zero) + ' exact zeros' if n_zero else 'a point'}). "
+                "The likelihood is unbounded for these data; if the values are rounded, "
+                "fit them as intervals with fit_intervals(x - d/2, x + d/2) (d the "
+                "resolution), or use fewer components")
+        if len(sound) < len(runs):
+            warnings.warn(f"{len(runs) - len(sound)} of {len(runs)} restarts degenerated "
+                          "(a rate diverged, typically on exact zeros) and were set aside",
+                          DegenerateFitWarning, stacklevel=3)
+        best = max(sound, key=lambda r: r["loglik"])
+        if not any(r["status"] == 0 for r in sound):
+            warnings.warn(
+                f"No restart of {type(self).__name__}(n_components={K}) converged within "
+                f"max_iter={self.max_iter} (tol={self.tol}); the best restart "
+                f"(status {_STATUS.get(best['status'])}) is returned. Increase max_iter or tol.",
+                ConvergenceWarning, stacklevel=3)
+        if best["kind"] == "empty":
+            warnings.warn(f"the chosen fit has a component whose weight vanished (< 1e-12): "
+                          f"the data support fewer than {K} components", DegenerateFitWarning,
+                          stacklevel=3)
+        order = np.argsort(-best["mu"], kind="stable")
+        self.weights_ = best["w"][order] / best["w"].sum()
+        self.rates_ = best["mu"][order]
+        self.means_ = 1.0 / self.rates_
+        self.converged_ = best["status"] == 0
+        self.n_iter_ = int(best["n_iter"])
+        self.log_likelihood_ = float(best["loglik"])
+        self.total_weight_ = float(best["weight"])
+        self.lower_bound_ = self.log_likelihood_ / self.total_weight_
+        self.history_ = np.asarray(best["history"])
+        self.n_parameters_ = 2 * K - 1
+        self.n_observations_ = int(obs.n_obs)
+        self.n_features_in_ = 1
+        self.status_ = _STATUS.get(best["status"], str(best["status"])) + \
+            (" (empty component)" if best["kind"] == "empty" else "")
+        self.data_kinds_ = obs.kinds
+        self.restarts_ = [dict(log_likelihood=r["loglik"], status=_STATUS.get(r["status"]),
+                               degenerate=r["kind"], n_iter=r["n_iter"],
+                               start=(np.asarray(r["start"][0]), np.asarray(r["start"][1])))
+                          for r in runs]
+        return self
+
+    # ------------------------------------------------------------------
+    # evaluation
+
+    def score_samples(self, X, *, event_observed=None, entry=None):
+        """Log-likelihood of each observation: log-density of exact values,
+        log-survival of censored ones, minus log S(entry) when truncated.
+
+        Returns an array of shape (n,), in the order of X.
+        """
+        self._check_fitted()
+        x = _as_values(X)
+        out = _dist.logpdf(x, self.weights_, self.rates_)
+        if event_observed is not None:
+            ev = _as_events(event_observed, x.shape[0])
+            out = np.where(ev, out, _dist.logsf(x, self.weights_, self.rates_))
+        if entry is not None:
+            t = np.broadcast_to(np.asarray(entry, dtype=np.float64), x.shape)
+            if np.isnan(t).any() or (t < 0).any():
+                raise ValueError("entry must be non-negative")
+            out = out - _dist.logsf(t, self.weights_, self.rates_)
+        return out
+
+    def _loglik_obs(self, obs: Observations) -> float:
+        ll, _, _, _ = _core.pass_stats(obs, np.ascontiguousarray(self.weights_),
+                                       np.ascontiguousarray(self.rates_),
+                                       effective_n_threads(self.n_threads))
+        return float(ll)
+
+    def score(self, X, y=None, sample_weight=None, *, event_observed=None, entry=None):
+        """Mean log-likelihood per unit weight of the observations."""
+        self._check_fitted()
+        obs = from_samples(X, sample_weight, event_observed, entry)
+        return self._loglik_obs(obs) / obs.total_weight
+
+    def log_likelihood(self, X, sample_weight=None, *, event_observed=None, entry=None):
+        """Total (weighted) log-likelihood of the observations."""
+        self._check_fitted()
+        return self._loglik_obs(from_samples(X, sample_weight, event_observed, entry))
+
+    def _criterion(self, X, sample_weight, event_observed, entry, penalty):
+        self._check_fitted()
+        obs = from_samples(X, sample_weight, event_observed, entry)
+        return -2.0 * self._loglik_obs(obs) + penalty(self.n_parameters_, obs.total_weight)
+
+    def bic(self, X, sample_weight=None, *, event_observed=None, entry=None):
+        """Bayesian information criterion: -2 logL + p log n, with p = 2K - 1
+        and n the total weight (the number of observations when unweighted;
+        the total count for histograms).  Lower is better."""
+        return self._criterion(X, sample_weight, event_observed, entry,
+                               lambda p, n: p * np.log(n))
+
+    def aic(self, X, sample_weight=None, *, event_observed=None, entry=None):
+        """Akaike information criterion: -2 logL + 2p.  Lower is better."""
+        return self._criterion(X, sample_weight, event_observed, entry, lambda p, n: 2.0 * p)
+
+    def predict_proba(self, X, *, event_observed=None):
+        """Posterior probability of each component for each observation
+        (shape (n, K)); censored observations use the survival function."""
+        self._check_fitted()
+        x = _as_values(X)
+        ev = np.ones(x.shape[0], bool) if event_observed is None else _as_events(event_observed, x.shape[0])
+        lw = np.log(self.weights_)
+        a = np.where(ev[:, None], lw + np.log(self.rates_) - np.multiply.outer(x, self.rates_),
+                     lw - np.multiply.outer(x, self.rates_))
+        a -= a.max(axis=1, keepdims=True)
+        p = np.exp(a)
+        return p / p.sum(axis=1, keepdims=True)
+
+    def predict(self, X, *, event_observed=None):
+        """Most probable component of each observation (0 = fastest rate)."""
+        return np.argmax(self.predict_proba(X, event_observed=event_observed), axis=1)
+
+    def sample(self, n_samples=1, random_state=None):
+        """Draw ``n_samples`` values; returns (X of shape (n,), component labels)."""
+        self._check_fitted()
+        if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral) or n_samples < 1:
+            raise ValueError(f"n_samples must be an int >= 1, got {n_samples!r}")
+        return _dist.rvs(int(n_samples), self.weights_, self.rates_, _rng(random_state))
+
+    # distribution functions of the fitted mixture
+    def pdf(self, x):
+        """Density of the fitted mixture."""
+        self._check_fitted()
+        return _dist.pdf(x, self.weights_, self.rates_)
+
+    def logpdf(self, x):
+        """Log-density of the fitted mixture."""
+        self._check_fitted()
+        return _dist.logpdf(x, self.weights_, self.rates_)
+
+    def cdf(self, x):
+        """Cumulative distribution function."""
+        self._check_fitted()
+        return _dist.cdf(x, self.weights_, self.rates_)
+
+    def logcdf(self, x):
+        """log CDF, accurate near 0."""
+        self._check_fitted()
+        return _dist.logcdf(x, self.weights_, self.rates_)
+
+    def sf(self, x):
+        """Survival function P(X > x)."""
+        self._check_fitted()
+        return _dist.sf(x, self.weights_, self.rates_)
+
+    def logsf(self, x):
+        """log survival, accurate far into the tail."""
+        self._check_fitted()
+        return _dist.logsf(x, self.weights_, self.rates_)
+
+    def ppf(self, q):
+        """Quantile function (inverse CDF), accurate to ~1e-15 relative."""
+        self._check_fitted()
+        return _dist.ppf(q, self.weights_, self.rates_)
+
+    def isf(self, q):
+        """Inverse survival function, accurate for tiny q."""
+        self._check_fitted()
+        return _dist.isf(q, self.weights_, self.rates_)
+
+    def mean(self):
+        """Mean of the fitted mixture, sum_k w_k / mu_k."""
+        self._check_fitted()
+        return _dist.mean(self.weights_, self.rates_)
+
+    def var(self):
+        """Variance of the fitted mixture."""
+        self._check_fitted()
+        return _dist.var(self.weights_, self.rates_)
+
+    def weights_above(self, t):
+        """Weights of the components among observations above ``t``:
+        w_k e^{-mu_k t} / S(t) (the weights seen beyond a dead time t)."""
+        self._check_fitted()
+        t = float(t)
+        if not np.isfinite(t) or t < 0:
+            raise ValueError(f"t must be a finite number >= 0, got {t!r}")
+        a = np.log(self.weights_) - self.rates_ * t
+        a -= a.max()
+        p = np.exp(a)
+        return p / p.sum()
+
+
+def _as_values(X) -> np.ndarray:
+    from .observations import _as_float_1d, _check_values
+    x = _as_float_1d(X, "X")
+    _check_values(x, "X")
+    return x
+
+
+def _as_events(event_observed, n) -> np.ndarray:
+    e = np.asarray(event_observed)
+    if e.ndim == 2 and e.shape[1] == 1:
+        e = e[:, 0]
+    if e.shape != (n,):
+        raise ValueError(f"event_observed must have shape ({n},), got {e.shape}")
+    if e.dtype.kind not in "biuf":
+        raise TypeError(f"event_observed must be boolean (or 0/1), got dtype {e.dtype}")
+    return e.astype(bool)

@@ -1,0 +1,386 @@
+"""Observations: every kind of data as canonical, contiguous float64 segments.
+
+An observation is ``(lower, upper, weight)`` with an optional left-truncation
+(entry) time ``t``:
+
+* exact: ``lower == upper`` (the value was seen);
+* right-censored: ``upper == inf`` (the event happened after ``lower``);
+* interval-censored: ``0 <= lower < upper < inf`` (a histogram bin, or a
+  left-censored value when ``lower == 0``);
+* truncation: the observation is only seen because ``x > t``.
+
+The C core receives each kind as its own segment (see ``csrc/expmix.h``), and
+truncation as pairs ``(t, weight)``: a common dead time is one pair carrying
+the total weight.
+"""
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+
+__all__ = ["Observations", "from_samples", "from_intervals", "from_histogram"]
+
+_Array = Optional[np.ndarray]
+
+
+@dataclass
+class Observations:
+    """Canonical observation set (read-only arrays, float64, C-contiguous).
+
+    Attributes
+    ----------
+    exact, exact_w : exact values and their weights (weights None = 1)
+    right, right_w : right-censoring times and weights
+    lower, upper, interval_w : interval bounds and weights
+    trunc, trunc_w : truncation pairs (entry time, weight of the observations
+        that entered at that time)
+    n_obs : number of observations supplied by the user (rows)
+    """
+
+    exact: _Array = None
+    exact_w: _Array = None
+    right: _Array = None
+    right_w: _Array = None
+    lower: _Array = None
+    upper: _Array = None
+    interval_w: _Array = None
+    trunc: _Array = None
+    trunc_w: _Array = None
+    n_obs: int = 0
+    kinds: tuple = field(default_factory=tuple)
+
+    # ------------------------------------------------------------------
+    @property
+    def total_weight(self) -> float:
+        """Sum of the observation weights (the n of BIC)."""
+        tot = 0.0
+        for x, w in ((self.exact, self.exact_w), (self.right, self.right_w),
+                     (self.lower, self.interval_w)):
+            if x is not None:
+                tot += float(x.shape[0]) if w is None else float(np.sum(w))
+        return tot
+
+    @property
+    def is_exact_only(self) -> bool:
+        return self.right is None and self.lower is None and self.trunc is None
+
+    @property
+    def truncated(self) -> bool:
+        return self.trunc is not None and bool(np.any(self.trunc > 0))
+
+    def pseudo_values(self):
+        """Values and weights for initialization: exact values, censoring
+        times, interval midpoints (lower bound doubled for open bins)."""
+        vals, wts = [], []
+        for x, w in ((self.exact, self.exact_w), (self.right, self.right_w)):
+            if x is not None:
+                vals.append(x)
+                wts.append(np.ones_like(x) if w is None else w)
+        if self.lower is not None:
+            vals.append(0.5 * (self.lower + self.upper))
+            wts.append(np.ones_like(self.lower) if self.interval_w is None else self.interval_w)
+        v = np.concatenate(vals) if vals else np.zeros(0)
+        w = np.concatenate(wts) if wts else np.zeros(0)
+        return v, w
+
+    def informative_weight(self) -> float:
+        """Weight of observations that bound a rate from both sides."""
+        tot = 0.0
+        if self.exact is not None:
+            tot += float(self.exact.shape[0]) if self.exact_w is None else float(np.sum(self.exact_w))
+        if self.lower is not None:
+            pos = self.lower > 0
+            w = np.ones_like(self.lower) if self.interval_w is None else self.interval_w
+            tot += float(np.sum(w[pos]))
+        return tot
+
+
+# ----------------------------------------------------------------------
+# validation helpers
+
+def _as_float_1d(a, name: str, *, allow_2d_column: bool = True) -> np.ndarray:
+    """Convert to a 1-D float64 array, or raise a TypeError/ValueError naming ``name``."""
+    if a is None:
+        raise TypeError(f"{name} must be array-like of numbers, got None")
+    if isinstance(a, (str, bytes)):
+        raise TypeError(f"{name} must be array-like of numbers, got {type(a).__name__}")
+    if hasattr(a, "to_numpy") and not isinstance(a, np.ndarray):
+        a = a.to_numpy()   # pandas Series / DataFrame
+    arr = np.asarray(a)
+    if arr.dtype == object:
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"{name} must contain only real numbers; it has dtype object "
+                            "with non-numeric entries") from None
+    if arr.dtype.kind == "c":
+        raise TypeError(f"{name} must be real; got a complex array")
+    if arr.dtype.kind == "b":
+        raise TypeError(f"{name} must be numeric; got a boolean array")
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be numeric; got dtype {arr.dtype}")
+    if arr.ndim == 0:
+        raise ValueError(f"{name} must be 1-D (or a single column), got a scalar")
+    if arr.ndim == 2 and allow_2d_column:
+        if arr.shape[1] != 1:
+            raise ValueError(f"{name} must be 1-D or have a single column; got shape {arr.shape}")
+        arr = arr[:, 0]
+    elif arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D or have a single column; got shape {arr.shape}")
+    return np.ascontiguousarray(arr, dtype=np.float64)
+
+
+def _check_values(x: np.ndarray, name: str, *, allow_inf: bool = False) -> None:
+    if np.isnan(x).any():
+        raise ValueError(f"{name} contains NaN (at index {int(np.flatnonzero(np.isnan(x))[0])})")
+    if not allow_inf and np.isinf(x).any():
+        raise ValueError(f"{name} contains inf (at index {int(np.flatnonzero(np.isinf(x))[0])}); "
+                         "values must be finite")
+    if (x < 0).any():
+        i = int(np.flatnonzero(x < 0)[0])
+        raise ValueError(f"{name} must be non-negative; {name}[{i}] = {x[i]!r}")
+
+
+def check_weights(sample_weight, n: int, name: str = "sample_weight") -> Optional[np.ndarray]:
+    """Validate sample weights: None, or n finite non-negative numbers, not all zero."""
+    if sample_weight is None:
+        return None
+    w = _as_float_1d(sample_weight, name)
+    if w.shape[0] != n:
+        raise ValueError(f"{name} has length {w.shape[0]}, but the data have {n} observations")
+    if np.isnan(w).any():
+        raise ValueError(f"{name} contains NaN")
+    if np.isinf(w).any():
+        raise ValueError(f"{name} contains inf; weights must be finite")
+    if (w < 0).any():
+        raise ValueError(f"{name} must be non-negative; found {w[w < 0][0]!r}")
+    if not (w > 0).any():
+        raise ValueError(f"{name} is zero everywhere: there is nothing to fit")
+    return w
+
+
+def _entry_array(entry, n: int, name: str = "entry"):
+    """None, a scalar dead time, or one entry time per observation."""
+    if entry is None:
+        return None, None
+    if isinstance(entry, numbers.Real) and not isinstance(entry, bool):
+        t = float(entry)
+        if not np.isfinite(t) or t < 0:
+            raise ValueError(f"{name} must be a finite number >= 0, got {entry!r}")
+        return t, None
+    if isinstance(entry, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a number or an array of numbers, got a bool")
+    arr = _as_float_1d(entry, name)
+    if arr.shape[0] != n:
+        raise ValueError(f"{name} has length {arr.shape[0]}, but the data have {n} observations")
+    _check_values(arr, name)
+    return None, arr
+
+
+def _segment(mask, arr, w):
+    if not mask.any():
+        return None, None
+    return (np.ascontiguousarray(arr[mask]),
+            None if w is None else np.ascontiguousarray(w[mask]))
+
+
+def _add_truncation(obs: Observations, t_scalar, t_arr, weights, lower_for_check, name="entry"):
+    """Attach truncation pairs; check entry < the observation's lower bound
+    (entry == lower is allowed for censored/interval rows where lower > entry
+    is not needed: an interval (t, b) entering at t is fine)."""
+    n = lower_for_check.shape[0]
+    if t_scalar is not None:
+        if t_scalar > 0:
+            bad = lower_for_check < t_scalar
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise ValueError(f"{name} = {t_scalar!r} exceeds observation {i} "
+                                 f"(value {lower_for_check[i]!r}); every observation must lie "
+                                 f"above the truncation point")
+            tw = float(n) if weights is None else float(np.sum(weights))
+            obs.trunc = np.array([t_scalar])
+            obs.trunc_w = np.array([tw])
+    elif t_arr is not None:
+        bad = t_arr > lower_for_check
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"{name}[{i}] = {t_arr[i]!r} exceeds the observation "
+                             f"({lower_for_check[i]!r}); each entry time must be below its "
+                             "observation")
+        keep = t_arr > 0
+        if keep.any():
+            obs.trunc = np.ascontiguousarray(t_arr[keep])
+            obs.trunc_w = None if weights is None else np.ascontiguousarray(weights[keep])
+    return obs
+
+
+def from_samples(X, sample_weight=None, event_observed=None, entry=None) -> Observations:
+    """Observations from values, optional censoring flags and entry times.
+
+    ``event_observed[i] == False`` means ``X[i]`` is a right-censoring time
+    (lifelines' convention).  ``entry`` is a scalar dead time or one entry
+    time per observation; each observation must exceed its entry time (an
+    exact value equal to its entry time has zero probability density above it
+    and makes the likelihood unbounded, so it is rejected).
+    """
+    x = _as_float_1d(X, "X")
+    n = x.shape[0]
+    if n == 0:
+        raise ValueError("X is empty: at least one observation is needed")
+    _check_values(x, "X")
+    w = check_weights(sample_weight, n)
+    if event_observed is None:
+        ev = np.ones(n, dtype=bool)
+    else:
+        e = np.asarray(event_observed)
+        if e.ndim == 2 and e.shape[1] == 1:
+            e = e[:, 0]
+        if e.ndim != 1:
+            raise ValueError(f"event_observed must be 1-D, got shape {e.shape}")
+        if e.shape[0] != n:
+            raise ValueError(f"event_observed has length {e.shape[0]}, but X has {n} observations")
+        if e.dtype.kind == "b":
+            ev = e.astype(bool)
+        elif e.dtype.kind in "iuf":
+            if not np.isin(e, (0, 1)).all():
+                raise ValueError("event_observed must contain only True/False (or 0/1)")
+            ev = e.astype(bool)
+        else:
+            raise TypeError(f"event_observed must be boolean (or 0/1), got dtype {e.dtype}")
+    t_scalar, t_arr = _entry_array(entry, n)
+    if t_arr is not None:
+        strict = ev & (t_arr >= x)
+        if strict.any():
+            i = int(np.flatnonzero(strict)[0])
+            raise ValueError(f"entry[{i}] = {t_arr[i]!r} is not below X[{i}] = {x[i]!r}; "
+                             "an observed event must happen after its entry time")
+    if t_scalar is not None and t_scalar > 0:
+        strict = ev & (x <= t_scalar)
+        if strict.any():
+            i = int(np.flatnonzero(strict)[0])
+            raise ValueError(f"entry = {t_scalar!r} is not below X[{i}] = {x[i]!r}; "
+                             "every observed value must exceed the dead time")
+    obs = Observations(n_obs=n)
+    obs.exact, obs.exact_w = _segment(ev, x, w)
+    obs.right, obs.right_w = _segment(~ev, x, w)
+    kinds = []
+    if obs.exact is not None:
+        kinds.append("exact")
+    if obs.right is not None:
+        kinds.append("right")
+    _add_truncation(obs, t_scalar, t_arr, w, x)
+    if obs.trunc is not None:
+        kinds.append("truncated")
+    obs.kinds = tuple(kinds)
+    _check_informative(obs)
+    return obs
+
+
+def from_intervals(lower, upper, sample_weight=None, entry=None) -> Observations:
+    """Observations from interval bounds: lower == upper is exact, upper = inf
+    is right-censored, otherwise interval-censored."""
+    lo = _as_float_1d(lower, "lower")
+    hi = _as_float_1d(upper, "upper")
+    if lo.shape[0] != hi.shape[0]:
+        raise ValueError(f"lower and upper have different lengths ({lo.shape[0]} and {hi.shape[0]})")
+    n = lo.shape[0]
+    if n == 0:
+        raise ValueError("lower is empty: at least one observation is needed")
+    _check_values(lo, "lower")
+    if np.isnan(hi).any():
+        raise ValueError("upper contains NaN")
+    if (hi < lo).any():
+        i = int(np.flatnonzero(hi < lo)[0])
+        raise ValueError(f"lower[{i}] = {lo[i]!r} is greater than upper[{i}] = {hi[i]!r}")
+    w = check_weights(sample_weight, n)
+    t_scalar, t_arr = _entry_array(entry, n)
+    ex = lo == hi
+    rc = np.isinf(hi)
+    iv = ~ex & ~rc
+    if t_arr is not None:
+        bad = (t_arr > lo) | (ex & (t_arr >= lo))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"entry[{i}] = {t_arr[i]!r} is above lower[{i}] = {lo[i]!r}; "
+                             "each observation must lie above its entry time")
+        t_check = lo
+    else:
+        t_check = lo
+        if t_scalar is not None and t_scalar > 0:
+            bad = (lo < t_scalar) | (ex & (lo <= t_scalar))
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise ValueError(f"entry = {t_scalar!r} is above lower[{i}] = {lo[i]!r}; "
+                                 "every observation must lie above the truncation point")
+    obs = Observations(n_obs=n)
+    obs.exact, obs.exact_w = _segment(ex, lo, w)
+    obs.right, obs.right_w = _segment(rc, lo, w)
+    if iv.any():
+        obs.lower = np.ascontiguousarray(lo[iv])
+        obs.upper = np.ascontiguousarray(hi[iv])
+        obs.interval_w = None if w is None else np.ascontiguousarray(w[iv])
+    kinds = [k for k, m in (("exact", ex), ("right", rc), ("interval", iv)) if m.any()]
+    _add_truncation(obs, t_scalar, t_arr if t_arr is None else t_arr, w, np.maximum(t_check, 0))
+    if obs.trunc is not None:
+        kinds.append("truncated")
+    obs.kinds = tuple(kinds)
+    _check_informative(obs)
+    return obs
+
+
+def from_histogram(edges, counts, entry=None) -> Observations:
+    """Observations from a histogram: bin i is [edges[i], edges[i+1]) with
+    weight counts[i]; the last edge may be inf (an open last bin)."""
+    e = _as_float_1d(edges, "edges", allow_2d_column=False)
+    c = _as_float_1d(counts, "counts", allow_2d_column=False)
+    if e.shape[0] < 2:
+        raise ValueError(f"edges must have at least 2 values, got {e.shape[0]}")
+    if c.shape[0] != e.shape[0] - 1:
+        raise ValueError(f"counts must have len(edges) - 1 = {e.shape[0] - 1} values, "
+                         f"got {c.shape[0]}")
+    if np.isnan(e).any():
+        raise ValueError("edges contains NaN")
+    if (e[:-1] < 0).any() or np.isinf(e[:-1]).any():
+        raise ValueError("edges must be finite and non-negative (only the last edge may be inf)")
+    if not (np.diff(e) > 0).all():
+        i = int(np.flatnonzero(~(np.diff(e) > 0))[0])
+        raise ValueError(f"edges must be strictly increasing; edges[{i}] = {e[i]!r} >= "
+                         f"edges[{i + 1}] = {e[i + 1]!r}")
+    if np.isnan(c).any() or np.isinf(c).any():
+        raise ValueError("counts must be finite")
+    if (c < 0).any():
+        raise ValueError("counts must be non-negative")
+    if not (c > 0).any():
+        raise ValueError("counts is zero everywhere: there is nothing to fit")
+    t_scalar, t_arr = _entry_array(entry, c.shape[0])
+    if t_arr is not None:
+        raise TypeError("entry for a histogram must be a scalar dead time (all bins share it)")
+    if t_scalar is not None and t_scalar > e[0]:
+        raise ValueError(f"entry = {t_scalar!r} is above the first edge {e[0]!r}; "
+                         "the histogram must start at or above the truncation point")
+    keep = c > 0
+    lo, hi, w = e[:-1][keep], e[1:][keep], c[keep]
+    return from_intervals(lo, hi, sample_weight=w, entry=t_scalar)
+
+
+def _check_informative(obs: Observations) -> None:
+    exposure = 0.0
+    for seg in (obs.exact, obs.right, obs.upper):
+        if seg is not None:
+            exposure += float(np.max(seg))
+    if obs.informative_weight() > 0 and exposure == 0.0:
+        raise ValueError("every observed value is 0: the maximum-likelihood rate is infinite. "
+                         "If the values were rounded to a resolution d, fit them as intervals "
+                         "[0, d) with fit_intervals")
+    if obs.informative_weight() <= 0:
+        if obs.exact is None and obs.lower is None:
+            raise ValueError("every observation is right-censored: the data carry no "
+                             "information to estimate rates (at least one observed event "
+                             "or a bounded interval is needed)")
+        raise ValueError("the data carry no information to estimate the rates: every "
+                         "observation is right-censored or left-censored at 0 (at least "
+                         "one exact value or an interval with a positive lower bound is "
+                         "needed)")
