@@ -45,9 +45,8 @@ def pdf(x, w, mu):
     return np.exp(logpdf(x, w, mu))
 
 
-def logsf(x, w, mu):
-    """log S(x) = log sum_k w_k exp(-mu_k x); 0 for x <= 0."""
-    x, w, mu = _prep(x, w, mu)
+def _logsf_lse(x, w, mu):
+    """log S(x) by log-sum-exp: exact in the upper tail."""
     with np.errstate(divide="ignore"):
         lw = np.log(w)
     xx = np.where(x >= 0, x, 0.0)
@@ -57,22 +56,51 @@ def logsf(x, w, mu):
     return np.where(x > 0, np.minimum(out, 0.0), 0.0)
 
 
+def _cdf_direct(x, w, mu):
+    """F(x) = sum_k w_k (1 - e^{-mu_k x}) with expm1: exact in the lower tail."""
+    xx = np.where(x > 0, x, 0.0)
+    with np.errstate(invalid="ignore"):
+        F = np.sum(w * -np.expm1(-np.multiply.outer(xx, mu)), axis=-1)
+    return np.where(np.isposinf(x), 1.0, F)
+
+
+def logsf(x, w, mu):
+    """log S(x) = log sum_k w_k exp(-mu_k x); 0 for x <= 0.  Accurate in both
+    tails: log1p(-F) below the median, log-sum-exp above."""
+    x, w, mu = _prep(x, w, mu)
+    F = _cdf_direct(x, w, mu)
+    return np.where(F < 0.5, np.log1p(-np.minimum(F, 0.5)), _logsf_lse(x, w, mu))
+
+
 def sf(x, w, mu):
     """Survival function S(x) = P(X > x)."""
     return np.exp(logsf(x, w, mu))
 
 
 def cdf(x, w, mu):
-    """F(x) = 1 - S(x), computed as -expm1(log S(x)) (accurate near 0)."""
-    return -np.expm1(logsf(x, w, mu))
+    """F(x) = 1 - S(x), with full relative precision near 0 and in the tail."""
+    x, w, mu = _prep(x, w, mu)
+    F = _cdf_direct(x, w, mu)
+    return np.where(F < 0.5, F, -np.expm1(_logsf_lse(x, w, mu)))
 
 
 def logcdf(x, w, mu):
     """log F(x), accurate for small and large x."""
-    ls = logsf(x, w, mu)
+    x, w, mu = _prep(x, w, mu)
+    F = _cdf_direct(x, w, mu)
     with np.errstate(divide="ignore"):
-        # log(1 - e^{ls}) with the two-branch log1mexp
-        return np.where(ls > -np.log(2.0), np.log(-np.expm1(ls)), np.log1p(-np.exp(ls)))
+        return np.where(F < 0.5, np.log(np.maximum(F, 0.0)),
+                        np.log1p(-np.exp(_logsf_lse(x, w, mu))))
+
+
+def _log_sf_cdf(x, w, mu):
+    """(log S(x), log F(x)) both accurate."""
+    F = _cdf_direct(x, w, mu)
+    ls_lse = _logsf_lse(x, w, mu)
+    with np.errstate(divide="ignore"):
+        ls = np.where(F < 0.5, np.log1p(-np.minimum(F, 0.5)), ls_lse)
+        lc = np.where(F < 0.5, np.log(np.maximum(F, 0.0)), np.log1p(-np.exp(ls_lse)))
+    return ls, lc
 
 
 def _invert(log_target, use_sf, comp, w, mu, rtol, max_iter):
@@ -82,9 +110,7 @@ def _invert(log_target, use_sf, comp, w, mu, rtol, max_iter):
     hi = comp.max(axis=1)
     x = np.where(hi > lo, 0.5 * (lo + hi), lo)
     for _ in range(max_iter):
-        ls = logsf(x, w, mu)
-        with np.errstate(divide="ignore"):
-            lc = np.where(ls > -np.log(2.0), np.log(-np.expm1(ls)), np.log1p(-np.exp(ls)))
+        ls, lc = _log_sf_cdf(x, w, mu)
         gx = np.where(use_sf, ls - log_target, lc - log_target)
         # shrink the bracket: log S decreases in x, log F increases
         too_far = np.where(use_sf, gx < 0, gx > 0)

@@ -1,0 +1,40 @@
+"""Build and run the C test programs of csrc/tests (no Python involved)."""
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CC = os.environ.get("CC", "cc")
+
+pytestmark = pytest.mark.skipif(shutil.which(CC) is None or not (ROOT / "csrc").is_dir(),
+                                reason="needs a C compiler and the source tree (csrc/)")
+
+
+def build_and_run(tmp_path, sources, flags, name):
+    exe = tmp_path / name
+    cmd = [CC, "-std=c11", *flags, f"-I{ROOT / 'csrc'}", *[str(ROOT / s) for s in sources],
+           "-lm", "-o", str(exe)]
+    subprocess.run(cmd, check=True, capture_output=True, text=True)
+    out = subprocess.run([str(exe)], capture_output=True, text=True, timeout=600)
+    last = out.stdout.strip().splitlines()[-1]
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert last.endswith(" 0 failed"), last
+    return out.stdout
+
+
+CORE = ["csrc/pass.c", "csrc/fit.c", "csrc/tests/test_core.c"]
+
+
+def test_core_openmp(tmp_path):
+    build_and_run(tmp_path, CORE, ["-O2", "-fopenmp"], "tc_omp")
+
+
+def test_core_without_openmp(tmp_path):
+    build_and_run(tmp_path, CORE, ["-O2"], "tc_serial")
+
+
+def test_vmath(tmp_path):
+    build_and_run(tmp_path, ["csrc/tests/test_vmath.c"], ["-O3"], "tv")
