@@ -41,6 +41,29 @@ def _rng(random_state):
                     f"or a SeedSequence; got {type(random_state).__name__}")
 
 
+_SK_NOT_FITTED: Dict[type, type] = {}
+
+
+def _not_fitted_error() -> type:
+    """expmix's NotFittedError; when scikit-learn is already imported, a
+    subclass that is also ``sklearn.exceptions.NotFittedError`` (so
+    scikit-learn's ``except NotFittedError`` and its checks recognise it)
+    without importing scikit-learn ourselves."""
+    import sys
+    skexc = sys.modules.get("sklearn.exceptions")
+    base = getattr(skexc, "NotFittedError", None)
+    if not isinstance(base, type) or not issubclass(base, Exception):
+        return NotFittedError
+    cls = _SK_NOT_FITTED.get(base)
+    if cls is None:
+        cls = type("NotFittedError", (NotFittedError, base),
+                   {"__module__": "expmix.exceptions", "__qualname__": "NotFittedError",
+                    "__doc__": NotFittedError.__doc__,
+                    "__reduce__": lambda self: (NotFittedError, self.args)})
+        _SK_NOT_FITTED[base] = cls
+    return cls
+
+
 class _Params:
     """get_params / set_params / repr in the scikit-learn convention (no
     dependency on scikit-learn)."""
@@ -232,7 +255,7 @@ class ExponentialMixture(_Params):
 
     def _check_fitted(self):
         if not hasattr(self, "rates_"):
-            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet; "
+            raise _not_fitted_error()(f"This {type(self).__name__} instance is not fitted yet; "
                                  "call fit (or fit_intervals / fit_histogram) first")
 
     # ------------------------------------------------------------------
@@ -536,3 +559,25 @@ def _as_events(event_observed, n) -> np.ndarray:
     if e.dtype.kind not in "biuf":
         raise TypeError(f"event_observed must be boolean (or 0/1), got dtype {e.dtype}")
     return e.astype(bool)
+
+
+# ----------------------------------------------------------------------
+# scikit-learn integration (no import of scikit-learn unless it asks)
+
+def _sklearn_tags(self):
+    """Estimator tags for scikit-learn >= 1.6 (``sklearn.utils.get_tags``).
+
+    A density estimator of one non-negative feature: ``X`` may be 1-D or a
+    single column, must be non-negative, NaN is rejected, no target.
+    Imported lazily: only scikit-learn calls this.
+    """
+    from sklearn.utils import InputTags, Tags, TargetTags
+    return Tags(estimator_type="density_estimator",
+                target_tags=TargetTags(required=False),
+                input_tags=InputTags(one_d_array=True, two_d_array=True, positive_only=True,
+                                     allow_nan=False, sparse=False),
+                requires_fit=True, non_deterministic=False)
+
+
+ExponentialMixture.__sklearn_tags__ = _sklearn_tags
+ExponentialMixture._estimator_type = "density_estimator"

@@ -101,23 +101,56 @@ class Observations:
 # ----------------------------------------------------------------------
 # validation helpers
 
+class _RealInputError(TypeError, ValueError):
+    """Complex input: a TypeError (wrong kind of number) that is also the
+    ValueError scikit-learn's checks expect ("Complex data not supported")."""
+
+
+def _is_sparse(a) -> bool:
+    mod = type(a).__module__ or ""
+    return mod.startswith("scipy.sparse") or (hasattr(a, "tocsr") and hasattr(a, "nnz"))
+
+
 def _as_float_1d(a, name: str, *, allow_2d_column: bool = True) -> np.ndarray:
-    """Convert to a 1-D float64 array, or raise a TypeError/ValueError naming ``name``."""
+    """Convert to a 1-D float64 array, or raise a TypeError/ValueError naming ``name``.
+
+    Accepted: numpy arrays of any real dtype (integers, float16/32/64 and
+    longdouble are converted to float64, the precision of the C core),
+    non-contiguous or read-only arrays (copied only when needed), Python
+    sequences, pandas Series / Index / single-column DataFrames (via
+    ``to_numpy``; a nullable dtype with missing values is rejected as NaN), and
+    anything ``np.asarray`` turns into numbers.  A 2-D input must have exactly
+    one column.  Rejected with a message naming ``name``: None, strings,
+    booleans, complex numbers, non-numeric objects, sparse matrices, and
+    arrays of another shape.
+    """
     if a is None:
         raise TypeError(f"{name} must be array-like of numbers, got None")
     if isinstance(a, (str, bytes)):
         raise TypeError(f"{name} must be array-like of numbers, got {type(a).__name__}")
+    if _is_sparse(a):
+        raise TypeError(f"{name} is a sparse matrix; sparse input is not supported: pass a "
+                        "dense 1-D array (e.g. X.toarray().ravel())")
     if hasattr(a, "to_numpy") and not isinstance(a, np.ndarray):
-        a = a.to_numpy()   # pandas Series / DataFrame
+        shape = getattr(a, "shape", None)
+        if shape is not None and len(shape) == 2 and shape[1] != 1:
+            raise ValueError(f"{name} must be 1-D or have a single column; got a "
+                             f"{type(a).__name__} with {shape[1]} columns (select one, "
+                             "e.g. df['column'])")
+        try:
+            a = a.to_numpy(dtype=np.float64, na_value=np.nan)   # pandas, nullable dtypes
+        except (TypeError, ValueError):
+            a = a.to_numpy()
     arr = np.asarray(a)
     if arr.dtype == object:
         try:
             arr = arr.astype(np.float64)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError) as exc:
             raise TypeError(f"{name} must contain only real numbers; it has dtype object "
-                            "with non-numeric entries") from None
+                            f"with non-numeric entries ({exc})") from None
     if arr.dtype.kind == "c":
-        raise TypeError(f"{name} must be real; got a complex array")
+        raise _RealInputError(f"{name} must be real; got a complex array "
+                              "(Complex data not supported)")
     if arr.dtype.kind == "b":
         raise TypeError(f"{name} must be numeric; got a boolean array")
     if arr.dtype.kind not in "iuf":
@@ -125,6 +158,9 @@ def _as_float_1d(a, name: str, *, allow_2d_column: bool = True) -> np.ndarray:
     if arr.ndim == 0:
         raise ValueError(f"{name} must be 1-D (or a single column), got a scalar")
     if arr.ndim == 2 and allow_2d_column:
+        if arr.shape[1] == 0:
+            raise ValueError(f"{name} has 0 feature(s) (shape={arr.shape}) while a minimum "
+                             "of 1 is required (one column of values)")
         if arr.shape[1] != 1:
             raise ValueError(f"{name} must be 1-D or have a single column; got shape {arr.shape}")
         arr = arr[:, 0]
@@ -141,7 +177,8 @@ def _check_values(x: np.ndarray, name: str, *, allow_inf: bool = False) -> None:
                          "values must be finite")
     if (x < 0).any():
         i = int(np.flatnonzero(x < 0)[0])
-        raise ValueError(f"{name} must be non-negative; {name}[{i}] = {x[i]!r}")
+        raise ValueError(f"{name} must be non-negative; {name}[{i}] = {x[i]!r} "
+                         "(Negative values in data: the distribution lives on [0, inf))")
 
 
 def check_weights(sample_weight, n: int, name: str = "sample_weight") -> Optional[np.ndarray]:
