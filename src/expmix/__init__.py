@@ -9,6 +9,7 @@ interval-censored (binned) and left-truncated data.
 from ._version import __version__
 from .exceptions import ConvergenceWarning, DegenerateFitError, DegenerateFitWarning, NotFittedError
 from .mixture import ExponentialMixture
+from .io import ModelFileError, load
 from .selection import (SelectionResult, select_components, select_components_histogram,
                         select_components_intervals)
 
@@ -23,4 +24,6 @@ __all__ = [
     "DegenerateFitWarning",
     "DegenerateFitError",
     "NotFittedError",
+    "ModelFileError",
+    "load",
 ]

@@ -4,7 +4,8 @@ from __future__ import annotations
 import inspect
 import numbers
 import warnings
-from typing import Any, Dict, Optional
+import os
+from typing import Any, Dict, Optional, Union
 
 import numpy as np
 
@@ -543,6 +544,74 @@ class ExponentialMixture(_Params):
         return p / p.sum()
 
 
+    # ------------------------------------------------------------------
+    # scikit-learn integration (scikit-learn is imported only when it asks)
+
+    _estimator_type = "density_estimator"
+
+    def __sklearn_tags__(self):
+        """Estimator tags for scikit-learn >= 1.6 (``sklearn.utils.get_tags``).
+
+        A density estimator of one non-negative variable: ``X`` may be 1-D or a
+        single column, must be non-negative; NaN is rejected; no target.
+        scikit-learn is imported here, lazily: only scikit-learn calls this.
+        """
+        from sklearn.utils import InputTags, Tags, TargetTags
+        return Tags(estimator_type="density_estimator",
+                    target_tags=TargetTags(required=False),
+                    input_tags=InputTags(one_d_array=True, two_d_array=True, positive_only=True,
+                                         allow_nan=False, sparse=False),
+                    requires_fit=True, non_deterministic=False)
+
+    # ------------------------------------------------------------------
+    # persistence and plots (delegating to expmix.io and expmix.plotting)
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The model (parameters and, if fitted, fitted attributes) as a
+        JSON-compatible dict in the versioned schema of :mod:`expmix.io`."""
+        from . import io
+        return io.to_dict(self)
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "ExponentialMixture":
+        """Rebuild a model from :meth:`to_dict` output; validates every field and
+        raises :class:`expmix.io.ModelFileError` naming the first bad one."""
+        from . import io
+        return io.from_dict(d)
+
+    def save(self, path: "Union[str, os.PathLike[str]]") -> None:
+        """Save the model as versioned JSON (see :mod:`expmix.io`); reload it
+        with :meth:`ExponentialMixture.load` or :func:`expmix.load`."""
+        from . import io
+        io.save(self, path)
+
+    @classmethod
+    def load(cls, path: "Union[str, os.PathLike[str]]") -> "ExponentialMixture":
+        """Load a model written by :meth:`save`.  The file is validated: a file
+        from a newer expmix or with an invalid value raises
+        :class:`expmix.io.ModelFileError`."""
+        from . import io
+        return io.load(path)
+
+    def plot(self, X=None, *, ax=None, bins=None, components: bool = True, **kwargs):
+        """Log-binned dwell-time histogram with the fitted density (Sigworth & Sine 1987).
+
+        See :func:`expmix.plotting.plot_histogram` for the parameters; returns
+        the matplotlib Axes.  Requires matplotlib (``pip install expmix[plot]``).
+        """
+        from . import plotting
+        return plotting.plot_histogram(self, X, ax=ax, bins=bins, components=components,
+                                       **kwargs)
+
+    def plot_survival(self, X=None, *, event_observed=None, ax=None, **kwargs):
+        """Empirical (Kaplan-Meier when censored) vs fitted survival on log axes.
+
+        See :func:`expmix.plotting.plot_survival`; returns the matplotlib Axes.
+        """
+        from . import plotting
+        return plotting.plot_survival(self, X, event_observed=event_observed, ax=ax, **kwargs)
+
+
 def _as_values(X) -> np.ndarray:
     from .observations import _as_float_1d, _check_values
     x = _as_float_1d(X, "X")
@@ -560,24 +629,3 @@ def _as_events(event_observed, n) -> np.ndarray:
         raise TypeError(f"event_observed must be boolean (or 0/1), got dtype {e.dtype}")
     return e.astype(bool)
 
-
-# ----------------------------------------------------------------------
-# scikit-learn integration (no import of scikit-learn unless it asks)
-
-def _sklearn_tags(self):
-    """Estimator tags for scikit-learn >= 1.6 (``sklearn.utils.get_tags``).
-
-    A density estimator of one non-negative feature: ``X`` may be 1-D or a
-    single column, must be non-negative, NaN is rejected, no target.
-    Imported lazily: only scikit-learn calls this.
-    """
-    from sklearn.utils import InputTags, Tags, TargetTags
-    return Tags(estimator_type="density_estimator",
-                target_tags=TargetTags(required=False),
-                input_tags=InputTags(one_d_array=True, two_d_array=True, positive_only=True,
-                                     allow_nan=False, sparse=False),
-                requires_fit=True, non_deterministic=False)
-
-
-ExponentialMixture.__sklearn_tags__ = _sklearn_tags
-ExponentialMixture._estimator_type = "density_estimator"
