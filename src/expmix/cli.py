@@ -454,7 +454,7 @@ def _plot_file(path: str, model: Any, x: Optional[np.ndarray], events: Optional[
             from None
     from . import plotting
     censored = events is not None and not np.all(events)
-    scalar_entry = entry if entry is None or np.isscalar(entry) else None
+    scalar_entry = float(entry) if isinstance(entry, (int, float)) else None
     if kind == "auto":
         kind = "survival" if censored or x is None else "hist"
     n_ax = 2 if selection is not None else 1

@@ -5,9 +5,10 @@ import inspect
 import numbers
 import warnings
 import os
-from typing import Any, Dict, Optional, Union
+from typing import Any, Callable, Dict, Optional, Tuple, TypeVar, Union
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _core
 from . import distributions as _dist
@@ -18,6 +19,14 @@ from .observations import Observations, from_histogram, from_intervals, from_sam
 
 __all__ = ["ExponentialMixture"]
 
+#: What ``random_state`` accepts.
+RandomStateLike = Union[None, int, np.random.Generator, np.random.RandomState,
+                        np.random.SeedSequence]
+#: A common dead time, or one entry time per observation.
+EntryLike = Union[None, float, ArrayLike]
+_Est = TypeVar("_Est", bound="_Params")
+_Self = TypeVar("_Self", bound="ExponentialMixture")
+
 #: Fits with at most this many observations run their restarts on separate
 #: threads (one thread each); larger fits run restarts one after another,
 #: each pass spread over blocks on all threads.  Never nested.
@@ -26,14 +35,17 @@ BATCH_RESTART_MAX_OBS = 200_000
 _STATUS = {0: "converged", 1: "max_iter", 2: "degenerate", 3: "interrupted"}
 
 
-def _rng(random_state):
+def _rng(random_state: RandomStateLike) -> np.random.Generator:
     if random_state is None or isinstance(random_state, (numbers.Integral, np.random.SeedSequence)):
         if isinstance(random_state, bool):
             raise TypeError("random_state must be None, an int, a numpy Generator or "
                             "RandomState, or a SeedSequence; got a bool")
         if isinstance(random_state, numbers.Integral) and random_state < 0:
             raise ValueError(f"random_state must be non-negative, got {random_state}")
-        return np.random.default_rng(random_state)
+        return np.random.default_rng(
+            None if random_state is None else (
+                random_state if isinstance(random_state, np.random.SeedSequence)
+                else int(random_state)))
     if isinstance(random_state, np.random.Generator):
         return random_state
     if isinstance(random_state, np.random.RandomState):
@@ -79,7 +91,7 @@ class _Params:
         """Parameters of this estimator (as given to ``__init__``)."""
         return {name: getattr(self, name) for name in self._get_param_names()}
 
-    def set_params(self, **params):
+    def set_params(self: _Est, **params: Any) -> _Est:
         """Set parameters; returns self.  Unknown names raise ValueError."""
         valid = self._get_param_names()
         for key, value in params.items():
@@ -89,7 +101,7 @@ class _Params:
             setattr(self, key, value)
         return self
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         defaults = {p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()}
         items = []
         for name in self._get_param_names():
@@ -195,9 +207,11 @@ class ExponentialMixture(_Params):
     in ``status_``.
     """
 
-    def __init__(self, n_components=1, *, tol=1e-10, max_iter=1000, n_init=1, init="auto",
-                 weights_init=None, rates_init=None, acceleration="squarem",
-                 random_state=None, n_threads=None, verbose=0):
+    def __init__(self, n_components: int = 1, *, tol: float = 1e-10, max_iter: int = 1000,
+                 n_init: int = 1, init: str = "auto",
+                 weights_init: Optional[ArrayLike] = None, rates_init: Optional[ArrayLike] = None,
+                 acceleration: str = "squarem", random_state: RandomStateLike = None,
+                 n_threads: Optional[int] = None, verbose: int = 0) -> None:
         self.n_components = n_components
         self.tol = tol
         self.max_iter = max_iter
@@ -217,10 +231,10 @@ class ExponentialMixture(_Params):
         K = self.n_components
         if isinstance(K, bool) or not isinstance(K, numbers.Integral):
             raise TypeError(f"n_components must be an int, got {K!r}")
-        if not 1 <= K <= _core.MAX_COMPONENTS:
+        if not 1 <= int(K) <= _core.MAX_COMPONENTS:
             raise ValueError(f"n_components must be between 1 and {_core.MAX_COMPONENTS}, got {K}")
         if isinstance(self.tol, bool) or not isinstance(self.tol, numbers.Real) \
-                or not np.isfinite(self.tol) or self.tol < 0:
+                or not np.isfinite(float(self.tol)) or self.tol < 0:
             raise ValueError(f"tol must be a finite number >= 0, got {self.tol!r}")
         for name in ("max_iter", "n_init"):
             v = getattr(self, name)
@@ -254,7 +268,7 @@ class ExponentialMixture(_Params):
                 raise ValueError("rates_init must be finite and positive")
         return w0, mu0
 
-    def _check_fitted(self):
+    def _check_fitted(self) -> None:
         if not hasattr(self, "rates_"):
             raise _not_fitted_error()(f"This {type(self).__name__} instance is not fitted yet; "
                                  "call fit (or fit_intervals / fit_histogram) first")
@@ -262,7 +276,8 @@ class ExponentialMixture(_Params):
     # ------------------------------------------------------------------
     # fitting
 
-    def fit(self, X, y=None, sample_weight=None, *, event_observed=None, entry=None):
+    def fit(self: _Self, X: ArrayLike, y: Any = None, sample_weight: Optional[ArrayLike] = None, *,
+            event_observed: Optional[ArrayLike] = None, entry: EntryLike = None) -> _Self:
         """Fit the mixture to observations ``X``.
 
         Parameters
@@ -286,7 +301,9 @@ class ExponentialMixture(_Params):
         """
         return self._fit(from_samples(X, sample_weight, event_observed, entry))
 
-    def fit_intervals(self, lower, upper, sample_weight=None, *, entry=None):
+    def fit_intervals(self: _Self, lower: ArrayLike, upper: ArrayLike,
+                      sample_weight: Optional[ArrayLike] = None, *,
+                      entry: EntryLike = None) -> _Self:
         """Fit interval-censored observations ``lower < x < upper``.
 
         ``lower == upper`` is an exact value, ``upper == inf`` a right-censored
@@ -295,7 +312,8 @@ class ExponentialMixture(_Params):
         """
         return self._fit(from_intervals(lower, upper, sample_weight, entry))
 
-    def fit_histogram(self, edges, counts, *, entry=None):
+    def fit_histogram(self: _Self, edges: ArrayLike, counts: ArrayLike, *,
+                      entry: Optional[float] = None) -> _Self:
         """Fit binned data: ``counts[i]`` observations in [edges[i], edges[i+1]).
 
         The last edge may be ``inf`` (an open last bin).  ``entry``: a common
@@ -303,13 +321,15 @@ class ExponentialMixture(_Params):
         """
         return self._fit(from_histogram(edges, counts, entry))
 
-    def fit_predict(self, X, y=None, sample_weight=None, *, event_observed=None, entry=None):
+    def fit_predict(self, X: ArrayLike, y: Any = None, sample_weight: Optional[ArrayLike] = None,
+                    *, event_observed: Optional[ArrayLike] = None,
+                    entry: EntryLike = None) -> np.ndarray:
         """Fit and return the most probable component of each observation
         (equal to ``fit(X).predict(X)``)."""
         self.fit(X, y, sample_weight, event_observed=event_observed, entry=entry)
         return self.predict(X, event_observed=event_observed)
 
-    def _fit(self, obs: Observations):
+    def _fit(self: _Self, obs: Observations) -> _Self:
         w0, mu0 = self._validate_params()
         K = int(self.n_components)
         n_threads = effective_n_threads(self.n_threads)
@@ -323,7 +343,7 @@ class ExponentialMixture(_Params):
                                  weights_init=w0, rates_init=mu0)
         scale = float(_core.data_scale(obs))
         accel = 1 if self.acceleration == "squarem" else 0
-        opts = dict(max_iter=int(self.max_iter), tol=float(self.tol), accel=accel, scale=scale)
+        opts: Dict[str, Any] = dict(max_iter=int(self.max_iter), tol=float(self.tol), accel=accel, scale=scale)
         n_rows = obs.n_obs
         runs = []
         if len(starts) > 1 and n_rows <= BATCH_RESTART_MAX_OBS and n_threads > 1:
@@ -404,7 +424,8 @@ class ExponentialMixture(_Params):
     # ------------------------------------------------------------------
     # evaluation
 
-    def score_samples(self, X, *, event_observed=None, entry=None):
+    def score_samples(self, X: ArrayLike, *, event_observed: Optional[ArrayLike] = None,
+                      entry: EntryLike = None) -> np.ndarray:
         """Log-likelihood of each observation: log-density of exact values,
         log-survival of censored ones, minus log S(entry) when truncated.
 
@@ -429,34 +450,42 @@ class ExponentialMixture(_Params):
                                        effective_n_threads(self.n_threads))
         return float(ll)
 
-    def score(self, X, y=None, sample_weight=None, *, event_observed=None, entry=None):
+    def score(self, X: ArrayLike, y: Any = None, sample_weight: Optional[ArrayLike] = None, *,
+              event_observed: Optional[ArrayLike] = None, entry: EntryLike = None) -> float:
         """Mean log-likelihood per unit weight of the observations."""
         self._check_fitted()
         obs = from_samples(X, sample_weight, event_observed, entry)
         return self._loglik_obs(obs) / obs.total_weight
 
-    def log_likelihood(self, X, sample_weight=None, *, event_observed=None, entry=None):
+    def log_likelihood(self, X: ArrayLike, sample_weight: Optional[ArrayLike] = None, *,
+                       event_observed: Optional[ArrayLike] = None,
+                       entry: EntryLike = None) -> float:
         """Total (weighted) log-likelihood of the observations."""
         self._check_fitted()
         return self._loglik_obs(from_samples(X, sample_weight, event_observed, entry))
 
-    def _criterion(self, X, sample_weight, event_observed, entry, penalty):
+    def _criterion(self, X: ArrayLike, sample_weight: Optional[ArrayLike],
+                   event_observed: Optional[ArrayLike], entry: EntryLike,
+                   penalty: Callable[[int, float], float]) -> float:
         self._check_fitted()
         obs = from_samples(X, sample_weight, event_observed, entry)
         return -2.0 * self._loglik_obs(obs) + penalty(self.n_parameters_, obs.total_weight)
 
-    def bic(self, X, sample_weight=None, *, event_observed=None, entry=None):
+    def bic(self, X: ArrayLike, sample_weight: Optional[ArrayLike] = None, *,
+            event_observed: Optional[ArrayLike] = None, entry: EntryLike = None) -> float:
         """Bayesian information criterion: -2 logL + p log n, with p = 2K - 1
         and n the total weight (the number of observations when unweighted;
         the total count for histograms).  Lower is better."""
         return self._criterion(X, sample_weight, event_observed, entry,
                                lambda p, n: p * np.log(n))
 
-    def aic(self, X, sample_weight=None, *, event_observed=None, entry=None):
+    def aic(self, X: ArrayLike, sample_weight: Optional[ArrayLike] = None, *,
+            event_observed: Optional[ArrayLike] = None, entry: EntryLike = None) -> float:
         """Akaike information criterion: -2 logL + 2p.  Lower is better."""
         return self._criterion(X, sample_weight, event_observed, entry, lambda p, n: 2.0 * p)
 
-    def predict_proba(self, X, *, event_observed=None):
+    def predict_proba(self, X: ArrayLike, *,
+                      event_observed: Optional[ArrayLike] = None) -> np.ndarray:
         """Posterior probability of each component for each observation
         (shape (n, K)); censored observations use the survival function."""
         self._check_fitted()
@@ -469,11 +498,12 @@ class ExponentialMixture(_Params):
         p = np.exp(a)
         return p / p.sum(axis=1, keepdims=True)
 
-    def predict(self, X, *, event_observed=None):
+    def predict(self, X: ArrayLike, *, event_observed: Optional[ArrayLike] = None) -> np.ndarray:
         """Most probable component of each observation (0 = fastest rate)."""
         return np.argmax(self.predict_proba(X, event_observed=event_observed), axis=1)
 
-    def sample(self, n_samples=1, random_state=None):
+    def sample(self, n_samples: int = 1, random_state: RandomStateLike = None
+               ) -> Tuple[np.ndarray, np.ndarray]:
         """Draw ``n_samples`` values; returns (X of shape (n,), component labels)."""
         self._check_fitted()
         if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral) or n_samples < 1:
@@ -481,57 +511,57 @@ class ExponentialMixture(_Params):
         return _dist.rvs(int(n_samples), self.weights_, self.rates_, _rng(random_state))
 
     # distribution functions of the fitted mixture
-    def pdf(self, x):
+    def pdf(self, x: ArrayLike) -> np.ndarray:
         """Density of the fitted mixture."""
         self._check_fitted()
         return _dist.pdf(x, self.weights_, self.rates_)
 
-    def logpdf(self, x):
+    def logpdf(self, x: ArrayLike) -> np.ndarray:
         """Log-density of the fitted mixture."""
         self._check_fitted()
         return _dist.logpdf(x, self.weights_, self.rates_)
 
-    def cdf(self, x):
+    def cdf(self, x: ArrayLike) -> np.ndarray:
         """Cumulative distribution function."""
         self._check_fitted()
         return _dist.cdf(x, self.weights_, self.rates_)
 
-    def logcdf(self, x):
+    def logcdf(self, x: ArrayLike) -> np.ndarray:
         """log CDF, accurate near 0."""
         self._check_fitted()
         return _dist.logcdf(x, self.weights_, self.rates_)
 
-    def sf(self, x):
+    def sf(self, x: ArrayLike) -> np.ndarray:
         """Survival function P(X > x)."""
         self._check_fitted()
         return _dist.sf(x, self.weights_, self.rates_)
 
-    def logsf(self, x):
+    def logsf(self, x: ArrayLike) -> np.ndarray:
         """log survival, accurate far into the tail."""
         self._check_fitted()
         return _dist.logsf(x, self.weights_, self.rates_)
 
-    def ppf(self, q):
+    def ppf(self, q: ArrayLike) -> np.ndarray:
         """Quantile function (inverse CDF), accurate to ~1e-15 relative."""
         self._check_fitted()
         return _dist.ppf(q, self.weights_, self.rates_)
 
-    def isf(self, q):
+    def isf(self, q: ArrayLike) -> np.ndarray:
         """Inverse survival function, accurate for tiny q."""
         self._check_fitted()
         return _dist.isf(q, self.weights_, self.rates_)
 
-    def mean(self):
+    def mean(self) -> float:
         """Mean of the fitted mixture, sum_k w_k / mu_k."""
         self._check_fitted()
         return _dist.mean(self.weights_, self.rates_)
 
-    def var(self):
+    def var(self) -> float:
         """Variance of the fitted mixture."""
         self._check_fitted()
         return _dist.var(self.weights_, self.rates_)
 
-    def weights_above(self, t):
+    def weights_above(self, t: float) -> np.ndarray:
         """Weights of the components among observations above ``t``:
         w_k e^{-mu_k t} / S(t) (the weights seen beyond a dead time t)."""
         self._check_fitted()
@@ -549,7 +579,7 @@ class ExponentialMixture(_Params):
 
     _estimator_type = "density_estimator"
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:
         """Estimator tags for scikit-learn >= 1.6 (``sklearn.utils.get_tags``).
 
         A density estimator of one non-negative variable: ``X`` may be 1-D or a
@@ -593,7 +623,8 @@ class ExponentialMixture(_Params):
         from . import io
         return io.load(path)
 
-    def plot(self, X=None, *, ax=None, bins=None, components: bool = True, **kwargs):
+    def plot(self, X: Optional[ArrayLike] = None, *, ax: Any = None, bins: Any = None,
+             components: bool = True, **kwargs: Any) -> Any:
         """Log-binned dwell-time histogram with the fitted density (Sigworth & Sine 1987).
 
         See :func:`expmix.plotting.plot_histogram` for the parameters; returns
@@ -603,7 +634,9 @@ class ExponentialMixture(_Params):
         return plotting.plot_histogram(self, X, ax=ax, bins=bins, components=components,
                                        **kwargs)
 
-    def plot_survival(self, X=None, *, event_observed=None, ax=None, **kwargs):
+    def plot_survival(self, X: Optional[ArrayLike] = None, *,
+                      event_observed: Optional[ArrayLike] = None, ax: Any = None,
+                      **kwargs: Any) -> Any:
         """Empirical (Kaplan-Meier when censored) vs fitted survival on log axes.
 
         See :func:`expmix.plotting.plot_survival`; returns the matplotlib Axes.
@@ -612,14 +645,14 @@ class ExponentialMixture(_Params):
         return plotting.plot_survival(self, X, event_observed=event_observed, ax=ax, **kwargs)
 
 
-def _as_values(X) -> np.ndarray:
+def _as_values(X: ArrayLike) -> np.ndarray:
     from .observations import _as_float_1d, _check_values
     x = _as_float_1d(X, "X")
     _check_values(x, "X")
     return x
 
 
-def _as_events(event_observed, n) -> np.ndarray:
+def _as_events(event_observed: ArrayLike, n: int) -> np.ndarray:
     e = np.asarray(event_observed)
     if e.ndim == 2 and e.shape[1] == 1:
         e = e[:, 0]

@@ -33,7 +33,7 @@ __all__ = ["plot_histogram", "plot_survival", "plot_criteria", "kaplan_meier",
            "log_bin_edges"]
 
 
-def _pyplot():
+def _pyplot() -> Any:
     try:
         import matplotlib.pyplot as plt
     except ImportError:  # pragma: no cover - exercised only without matplotlib
@@ -41,7 +41,7 @@ def _pyplot():
     return plt
 
 
-def _axes(ax):
+def _axes(ax: Any) -> Any:
     if ax is None:
         _, ax = _pyplot().subplots()
     return ax
@@ -122,10 +122,10 @@ def plot_histogram(model: "ExponentialMixture", X: Any = None, *, ax: Any = None
     if bins is None or isinstance(bins, (int, np.integer)):
         bpd = 10 if bins is None else bins
         if x is not None and np.any(x > 0):
-            edges = log_bin_edges(x, bpd)  # type: ignore[arg-type]
+            edges = log_bin_edges(x, bpd)
         else:
             q = model.ppf(np.array([1e-3, 1 - 1e-4]))
-            edges = log_bin_edges(q, bpd)  # type: ignore[arg-type]
+            edges = log_bin_edges(q, bpd)
     else:
         edges = np.asarray(bins, dtype=np.float64)
         if edges.ndim != 1 or edges.shape[0] < 2 or np.any(edges <= 0) or \
@@ -140,7 +140,8 @@ def plot_histogram(model: "ExponentialMixture", X: Any = None, *, ax: Any = None
         kw.update(hist_kwargs)
         ax.stairs(y, edges, **kw)
     grid = np.geomspace(edges[0], edges[-1], int(n_points))
-    f = (lambda c: np.sqrt(c)) if sqrt else (lambda c: c)
+    def f(c: np.ndarray) -> np.ndarray:
+        return np.sqrt(c) if sqrt else c
     ax.plot(grid, f(n * d * grid * model.pdf(grid)), color="k", lw=2, label="mixture")
     if components:
         for k, (w, mu) in enumerate(zip(model.weights_, model.rates_)):
