@@ -318,3 +318,16 @@ def test_console_script_is_declared_and_runs():
     if os.path.exists(exe):          # installed into this environment's bin/
         r = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=60)
         assert r.returncode == 0 and expmix.__version__ in r.stdout
+
+
+def test_histogram_fit_with_plot(capsys, tmp_path, sample):
+    pytest.importorskip("matplotlib")
+    edges = np.array([0, 0.02, 0.05, 0.1, 0.3, 1, 3, np.inf])
+    counts, _ = np.histogram(sample, edges)
+    h = tmp_path / "h.tsv"
+    h.write_text("".join(f"{float(a)!r}\t{float(b)!r}\t{k}\n" for a, b, k in
+                         zip(edges[:-1], edges[1:], counts)))
+    png = tmp_path / "h.png"
+    code, out, err = run(capsys, "fit", h, "--histogram", "--k", "1-2", "--plot", png)
+    assert code == 0, err
+    assert png.stat().st_size > 20000

@@ -157,3 +157,19 @@ def test_criteria_plot(data, tmp_path):
         np.testing.assert_array_equal(ky, [r[c] for r in res.table])
     vx, _ = _line(ax, f"selected K = {res.best_n_components_}")
     assert vx[0] == res.best_n_components_ == 2
+
+
+def test_survival_plot_of_binned_data(data, tmp_path):
+    _, x = data
+    edges = np.array([0, 0.005, 0.01, 0.03, 0.1, 0.5, 1, 3, np.inf])
+    counts, _ = np.histogram(x, edges)
+    m = ExponentialMixture(2, random_state=0).fit_histogram(edges, counts)
+    ax = m.plot_survival(edges=edges, counts=counts)
+    _png_ok(ax.figure, tmp_path / "binned.png")
+    bx, by = _line(ax, "binned")
+    np.testing.assert_array_equal(bx, edges[1:-1])
+    np.testing.assert_allclose(by, [np.mean(x >= e) for e in edges[1:-1]], rtol=1e-12)
+    fx, fy = _line(ax, "fitted")
+    np.testing.assert_allclose(fy, m.sf(fx), rtol=1e-12)
+    with pytest.raises(ValueError, match="either X or both"):
+        m.plot_survival(x, edges=edges, counts=counts)

@@ -427,8 +427,15 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         except OSError as e:
             raise CLIError(f"{args.save}: cannot write ({e.strerror})") from None
     if args.plot:
+        binned = None
+        if kind == "intervals":
+            lo, hi, ct = kw["lower"], kw["upper"], kw["sample_weight"]
+            o = np.argsort(lo, kind="stable")
+            if np.array_equal(hi[o][:-1], lo[o][1:]):          # contiguous bins
+                binned = (np.append(lo[o], hi[o][-1]), ct[o])
         _plot_file(args.plot, best, kw.get("X"), kw.get("event_observed"), kw.get("entry"),
-                   _Selection(table, best.n_components, criterion) if len(ks) > 1 else None)
+                   _Selection(table, best.n_components, criterion) if len(ks) > 1 else None,
+                   binned=binned)
     return EXIT_OK
 
 
@@ -444,7 +451,8 @@ def _write_text(path: str, text: str) -> None:
 
 
 def _plot_file(path: str, model: Any, x: Optional[np.ndarray], events: Optional[np.ndarray],
-               entry: Any, selection: Any, kind: str = "auto") -> None:
+               entry: Any, selection: Any, kind: str = "auto",
+               binned: Optional[Tuple[np.ndarray, np.ndarray]] = None) -> None:
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -459,7 +467,10 @@ def _plot_file(path: str, model: Any, x: Optional[np.ndarray], events: Optional[
         kind = "survival" if censored or x is None else "hist"
     n_ax = 2 if selection is not None else 1
     fig, axes = plt.subplots(1, n_ax, figsize=(6.4 * n_ax, 4.8), squeeze=False)
-    if kind == "survival":
+    if binned is not None:
+        plotting.plot_survival(model, edges=binned[0], counts=binned[1], entry=scalar_entry,
+                               ax=axes[0, 0])
+    elif kind == "survival":
         plotting.plot_survival(model, x, event_observed=events, entry=scalar_entry,
                                ax=axes[0, 0])
     else:

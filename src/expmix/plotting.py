@@ -201,7 +201,7 @@ def kaplan_meier(x: Any, event_observed: Any = None, entry: Optional[float] = No
 
 def plot_survival(model: "ExponentialMixture", X: Any = None, *, event_observed: Any = None,
                   entry: Optional[float] = None, ax: Any = None, n_points: int = 400,
-                  components: bool = False) -> Any:
+                  components: bool = False, edges: Any = None, counts: Any = None) -> Any:
     """Empirical survival of ``X`` (Kaplan-Meier if censored) and the fitted
     survival function, on log-log axes.
 
@@ -220,17 +220,37 @@ def plot_survival(model: "ExponentialMixture", X: Any = None, *, event_observed:
     n_points : int, default 400
     components : bool, default False
         Also draw w_k exp(-mu_k x) for each component.
+    edges, counts : array-like, optional
+        Binned data instead of ``X`` (contiguous bins ``[edges[i], edges[i+1])``):
+        the empirical survival ``1 - cumsum(counts) / sum(counts)`` is drawn
+        as points at the finite upper edges.
 
     Returns
     -------
     matplotlib.axes.Axes
-        Lines labelled ``"empirical"`` / ``"Kaplan-Meier"`` (a step line) and
-        ``"fitted"``.
+        Lines labelled ``"empirical"`` / ``"Kaplan-Meier"`` (a step line),
+        ``"binned"`` (points) and ``"fitted"``.
     """
     model._check_fitted()
     ax = _axes(ax)
     t0 = 0.0 if entry is None else float(entry)
-    if X is not None:
+    if edges is not None or counts is not None:
+        if X is not None or edges is None or counts is None:
+            raise ValueError("give either X or both edges and counts")
+        e = _as_float_1d(edges, "edges", allow_2d_column=False)
+        c = _as_float_1d(counts, "counts", allow_2d_column=False)
+        if e.shape[0] != c.shape[0] + 1 or np.any(np.diff(e) <= 0) or np.any(c < 0) \
+                or not np.all(np.isfinite(c)) or c.sum() <= 0:
+            raise ValueError("edges must be increasing with len(counts) + 1 values and "
+                             "counts non-negative, not all zero")
+        s_emp = 1.0 - np.cumsum(c) / c.sum()
+        up = e[1:]
+        keep = np.isfinite(up) & (s_emp > 0) & (up > 0)
+        ax.plot(up[keep], s_emp[keep], "o", color="0.3", ms=4, label="binned")
+        pos = e[e > 0]
+        lo = pos[np.isfinite(pos)].min() if np.any(np.isfinite(pos)) else model.ppf(1e-3)
+        hi = up[keep].max() if np.any(keep) else model.isf(1e-4)
+    elif X is not None:
         times, surv = kaplan_meier(X, event_observed, entry)
         label = "empirical" if event_observed is None or np.all(event_observed) else "Kaplan-Meier"
         keep = surv > 0                     # log axis: the last step may reach 0
