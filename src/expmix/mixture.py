@@ -283,7 +283,11 @@ class ExponentialMixture(_Params):
         Parameters
         ----------
         X : array-like of shape (n,) or (n, 1)
-            Non-negative finite values.
+            Non-negative finite values: a numpy array of any real dtype
+            (integers, float16/32 and longdouble are converted to float64,
+            the precision of the C core; float32 values are widened exactly),
+            contiguous or not, a Python sequence, a pandas Series or a
+            single-column DataFrame.
         y : ignored
         sample_weight : array-like of shape (n,), optional
             Non-negative weights (frequencies); integer weights are

@@ -254,7 +254,8 @@ def plot_survival(model: "ExponentialMixture", X: Any = None, *, event_observed:
         times, surv = kaplan_meier(X, event_observed, entry)
         label = "empirical" if event_observed is None or np.all(event_observed) else "Kaplan-Meier"
         keep = surv > 0                     # log axis: the last step may reach 0
-        ax.step(times[keep], surv[keep], where="post", color="0.4", lw=1.5, label=label)
+        ax.step(times[keep], surv[keep], where="post", color="0.2", lw=1.5, label=label,
+                zorder=3)
         lo = max(times[times > 0].min() if np.any(times > 0) else model.ppf(1e-3), t0 or 0)
         hi = times.max()
     else:
