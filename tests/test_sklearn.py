@@ -389,3 +389,15 @@ def test_pandas_inputs(rng):
                                                   event_observed=df["ev"])
     r = ExponentialMixture(2, random_state=0).fit(x, event_observed=x < 3)
     np.testing.assert_array_equal(m.rates_, r.rates_)
+
+
+def test_pandas_bool_and_nullable_int():
+    pd = pytest.importorskip("pandas")
+    with pytest.raises(TypeError, match="boolean"):
+        ExponentialMixture().fit(pd.Series([True, False, True]))
+    m = ExponentialMixture().fit(pd.Series([1, 2, 3], dtype="Int64"))
+    assert m.rates_[0] == pytest.approx(0.5, rel=1e-12)          # n / sum x
+    with pytest.raises(ValueError, match="NaN"):
+        ExponentialMixture().fit(pd.Series([1, None, 3], dtype="Int64"))
+    m = ExponentialMixture().fit(pd.DataFrame({"t": pd.Series([1.0, 3.0], dtype="Float64")}))
+    assert m.rates_[0] == pytest.approx(0.5, rel=1e-12)

@@ -137,9 +137,13 @@ def _as_float_1d(a, name: str, *, allow_2d_column: bool = True) -> np.ndarray:
             raise ValueError(f"{name} must be 1-D or have a single column; got a "
                              f"{type(a).__name__} with {shape[1]} columns (select one, "
                              "e.g. df['column'])")
-        try:
-            a = a.to_numpy(dtype=np.float64, na_value=np.nan)   # pandas, nullable dtypes
-        except (TypeError, ValueError):
+        if shape is not None and len(shape) == 2 and hasattr(a, "iloc"):
+            a = a.iloc[:, 0]                                 # single-column DataFrame
+        kind = getattr(getattr(a, "dtype", None), "kind", None)
+        if kind in ("i", "u", "f"):
+            # numeric, including pandas' nullable Int64/Float64 (pd.NA -> NaN, rejected later)
+            a = a.to_numpy(dtype=np.float64, na_value=np.nan)
+        else:
             a = a.to_numpy()
     arr = np.asarray(a)
     if arr.dtype == object:
