@@ -401,3 +401,14 @@ def test_pandas_bool_and_nullable_int():
         ExponentialMixture().fit(pd.Series([1, None, 3], dtype="Int64"))
     m = ExponentialMixture().fit(pd.DataFrame({"t": pd.Series([1.0, 3.0], dtype="Float64")}))
     assert m.rates_[0] == pytest.approx(0.5, rel=1e-12)
+
+
+def test_check_is_fitted(rng):
+    from sklearn.exceptions import NotFittedError as SkNotFitted
+    from sklearn.utils.validation import check_is_fitted
+    m = ExponentialMixture()
+    with pytest.raises(SkNotFitted):
+        check_is_fitted(m)
+    m.fit(_data(rng, 50))
+    check_is_fitted(m)
+    check_is_fitted(ExponentialMixture.from_dict(m.to_dict()))

@@ -356,12 +356,16 @@ def _fit_one(kind: str, kw: Dict[str, Any], K: int, opts: Dict[str, Any]) -> Any
                  entry=kw.get("entry"))
 
 
+#: Criteria the fit command computes for each K (from the log-likelihood, p = 2K - 1
+#: and n = the total weight, exactly as expmix.select_components does).
+CLI_CRITERIA = ("bic", "aic")
+
+
 def _cmd_fit(args: argparse.Namespace) -> int:
     from .exceptions import DegenerateFitError
-    from .selection import CRITERIA
     criterion = args.criterion.lower()
-    if criterion not in CRITERIA:
-        raise CLIError(f"--criterion must be one of {', '.join(CRITERIA)}, got "
+    if criterion not in CLI_CRITERIA:
+        raise CLIError(f"--criterion must be one of {', '.join(CLI_CRITERIA)}, got "
                        f"{args.criterion!r}", EXIT_USAGE)
     kind, kw = _load_fit_inputs(args)
     opts = dict(n_init=args.n_init, random_state=args.seed, max_iter=args.max_iter, tol=args.tol)

@@ -597,6 +597,11 @@ class ExponentialMixture(_Params):
                                          allow_nan=False, sparse=False),
                     requires_fit=True, non_deterministic=False)
 
+    def __sklearn_is_fitted__(self) -> bool:
+        """True once fit (or fit_intervals / fit_histogram / load) has run
+        (used by ``sklearn.utils.validation.check_is_fitted``)."""
+        return hasattr(self, "rates_")
+
     # ------------------------------------------------------------------
     # persistence and plots (delegating to expmix.io and expmix.plotting)
 
