@@ -331,3 +331,21 @@ def test_histogram_fit_with_plot(capsys, tmp_path, sample):
     code, out, err = run(capsys, "fit", h, "--histogram", "--k", "1-2", "--plot", png)
     assert code == 0, err
     assert png.stat().st_size > 20000
+
+
+def test_text_reader_fast_and_cell_by_cell_paths_agree(tmp_path, sample):
+    from expmix.cli import read_columns
+    y = sample[:50]
+    fast = tmp_path / "fast.csv"
+    fast.write_text("# produced by a test\nt,w\n" + "".join(f"{float(v)!r},2\n" for v in y))
+    slow = tmp_path / "slow.csv"     # a text column and quoted numbers force the slow path
+    slow.write_text("label,t,w\n" + "".join(f'cell{i},"{float(v)!r}",2\n'
+                                            for i, v in enumerate(y)))
+    a, b = read_columns(str(fast)), read_columns(str(slow))
+    assert isinstance(a["t"], np.ndarray)                     # numpy's parser was used
+    from expmix.cli import _column
+    np.testing.assert_array_equal(_column(a, "t", "fast"), y)
+    np.testing.assert_array_equal(_column(b, "t", "slow"), y)
+    np.testing.assert_array_equal(_column(b, "w", "slow"), np.full(50, 2.0))
+    with pytest.raises(Exception, match="cannot read 'cell0' as a number"):
+        _column(b, "label", "slow.csv")
