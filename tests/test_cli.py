@@ -349,3 +349,13 @@ def test_text_reader_fast_and_cell_by_cell_paths_agree(tmp_path, sample):
     np.testing.assert_array_equal(_column(b, "w", "slow"), np.full(50, 2.0))
     with pytest.raises(Exception, match="cannot read 'cell0' as a number"):
         _column(b, "label", "slow.csv")
+
+
+def test_json_to_stdout_is_pure_json(capsys, tmp_path, sample):
+    f = tmp_path / "d.txt"
+    np.savetxt(f, sample[:300])
+    code, out, err = run(capsys, "fit", f, "--k", "1-2", "--json", "-")
+    assert code == 0
+    d = json.loads(out)
+    assert d["selected_n_components"] in (1, 2) and "selected K" in err
+    assert expmix.io.from_dict(d["model"]).n_components == d["selected_n_components"]

@@ -122,6 +122,11 @@ BAD = [
     (("fitted", "history_"), KeyError, "fitted: missing history_"),
     (("fitted", "bogus_"), 1, r"unknown attribute\(s\) bogus_"),
     (("fitted", "lower_bound_"), 1.0, "lower_bound_: must equal"),
+    (("fitted", "restarts_", 0, "status"), 3, r"restarts_\[0\]\.status: must be a string"),
+    (("fitted", "restarts_", 0, "start", 1), [1.0], r"restarts_\[0\]\.start\[1\]: must have 2"),
+    (("fitted", "restarts_", 0, "n_iter"), -1, r"restarts_\[0\]\.n_iter: must be an integer"),
+    (("fitted", "restarts_", 0, "extra"), 1, r"restarts_\[0\]: unknown key"),
+    (("fitted", "restarts_"), [], "restarts_: must be a non-empty list"),
     (("params", "n_components"), 0, "params: n_components must be between"),
     (("params", "tol"), -1.0, "params: tol must be"),
     (("params", "frobnicate"), 1, r"unknown parameter\(s\) \['frobnicate'\]"),
@@ -203,3 +208,13 @@ def test_standard_errors_are_kept_when_present(fitted):
     m.standard_errors_ = {"weights": np.array([0.01, 0.01]), "rates": np.array([0.5, 0.02])}
     v = ExponentialMixture.from_dict(json.loads(json.dumps(m.to_dict())))
     np.testing.assert_array_equal(v.standard_errors_["rates"], [0.5, 0.02])
+
+
+def test_attributes_outside_the_schema_are_not_written(fitted):
+    m, _ = fitted
+    m.restarts_[0]["wall_time"] = 1.5          # e.g. added by a later version of fit
+    m.some_new_attribute_ = 3
+    d = m.to_dict()
+    assert "wall_time" not in d["fitted"]["restarts_"][0]
+    assert "some_new_attribute_" not in d["fitted"]
+    ExponentialMixture.from_dict(d)            # still loads

@@ -417,7 +417,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
                        "if the data are rounded, fit them as intervals", EXIT_FIT)
     best_row = min((r for r in table if r["n_components"] in models), key=lambda r: r[criterion])
     best = models[best_row["n_components"]]
-    out = sys.stdout
+    # with --json -, stdout carries only the JSON and the tables go to stderr
+    out = sys.stderr if args.json == "-" else sys.stdout
     if not args.quiet:
         for msg in caught:
             print(f"expmix: warning: {msg}", file=sys.stderr)
@@ -624,7 +625,8 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     f.add_argument("--max-iter", type=int, default=1000, help=argparse.SUPPRESS)
     f.add_argument("--tol", type=float, default=1e-10, help=argparse.SUPPRESS)
-    f.add_argument("--json", metavar="OUT", help="write a JSON report (table and model)")
+    f.add_argument("--json", metavar="OUT", help="write a JSON report (table and model); "
+                   "'-' = standard output (the tables then go to stderr)")
     f.add_argument("--save", metavar="MODEL.json", help="save the selected model (expmix.load)")
     f.add_argument("--plot", metavar="OUT.png", help="save a plot of the fit")
     f.add_argument("--quiet", "-q", action="store_true", help="no progress, no warnings")

@@ -54,6 +54,7 @@ _FITTED_ORDER = ("weights_", "rates_", "means_", "converged_", "n_iter_", "log_l
                  "lower_bound_", "total_weight_", "history_", "n_parameters_",
                  "n_observations_", "n_features_in_", "status_", "data_kinds_", "restarts_")
 _OPTIONAL_FITTED = ("standard_errors_",)
+_RESTART_KEYS = ("log_likelihood", "status", "degenerate", "n_iter", "start")
 
 
 class ModelFileError(ValueError):
@@ -124,9 +125,9 @@ def to_dict(model: "ExponentialMixture") -> Dict[str, Any]:
             if not hasattr(model, name):
                 continue
             v = getattr(model, name)
-            if name == "restarts_":
-                v = [dict(r, start=[np.asarray(r["start"][0]), np.asarray(r["start"][1])])
-                     if "start" in r else dict(r) for r in v]
+            if name == "restarts_":   # only the keys of this schema version
+                v = [{k: ([np.asarray(x[0]), np.asarray(x[1])] if k == "start" else x)
+                      for k, x in r.items() if k in _RESTART_KEYS} for r in v]
             fitted[name] = _enc(v)
         out["fitted"] = fitted
     return out
@@ -258,6 +259,12 @@ def _check_fitted(fd: Any, K: int) -> Dict[str, Any]:
                 isinstance(ll, float) and math.isnan(ll) and r.get("degenerate") != "spike"):
             raise _fail(f + ".log_likelihood", f"must be a number, got {ll!r}")
         _count(r.get("n_iter"), f + ".n_iter")
+        for key in ("status", "degenerate"):
+            if key in r and r[key] is not None and not isinstance(r[key], str):
+                raise _fail(f + "." + key, f"must be a string, got {r[key]!r}")
+        unknown_r = set(r) - set(_RESTART_KEYS)
+        if unknown_r:
+            raise _fail(f, f"unknown key(s) {sorted(unknown_r)}")
         if "start" in r:
             st = r["start"]
             if not isinstance(st, list) or len(st) != 2:
