@@ -359,3 +359,13 @@ def test_json_to_stdout_is_pure_json(capsys, tmp_path, sample):
     d = json.loads(out)
     assert d["selected_n_components"] in (1, 2) and "selected K" in err
     assert expmix.io.from_dict(d["model"]).n_components == d["selected_n_components"]
+
+
+def test_k_larger_than_n_is_skipped_in_a_range(capsys, tmp_path):
+    f = tmp_path / "d.txt"
+    f.write_text("0.1\n0.5\n2.0\n")
+    code, out, err = run(capsys, "fit", f, "--k", "1-5")
+    assert code == 0, err
+    assert out.count("skipped (K > number of observations)") == 2
+    code, out, err = run(capsys, "fit", f, "--k", "5")
+    assert code == 4 and "larger than the number of observations" in err

@@ -388,8 +388,16 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     table: List[Dict[str, Any]] = []
     n_weight = None
     caught: List[str] = []
+    n_rows = (kw["lower"] if kind == "intervals" else kw["X"]).shape[0]
     try:
         for K in ks:
+            if K > n_rows and len(ks) > 1:
+                table.append(dict(n_components=K, log_likelihood=np.nan,
+                                  n_parameters=2 * K - 1, bic=np.nan, aic=np.nan,
+                                  converged=False,
+                                  status="skipped (K > number of observations)"))
+                prog.step(f"K={K} skipped")
+                continue
             with warnings.catch_warnings(record=True) as w:
                 warnings.simplefilter("always")
                 try:
