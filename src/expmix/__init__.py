@@ -11,6 +11,9 @@ from .exceptions import ConvergenceWarning, DegenerateFitError, DegenerateFitWar
 from .mixture import ExponentialMixture
 from .selection import (SelectionResult, select_components, select_components_histogram,
                         select_components_intervals)
+from .inference import (BootstrapResult, ConfidenceIntervals, SingularInformationWarning,
+                        StandardErrors)
+from .gof import GoodnessOfFitResult, goodness_of_fit
 
 __all__ = [
     "__version__",
@@ -23,4 +26,10 @@ __all__ = [
     "DegenerateFitWarning",
     "DegenerateFitError",
     "NotFittedError",
+    "goodness_of_fit",
+    "GoodnessOfFitResult",
+    "StandardErrors",
+    "ConfidenceIntervals",
+    "BootstrapResult",
+    "SingularInformationWarning",
 ]
