@@ -437,9 +437,13 @@ def standard_errors(obs: Observations, w, mu, *, warn=True) -> StandardErrors:
     mu = np.asarray(mu, dtype=np.float64)
     K = w.shape[0]
     info = observed_information(obs, w, mu)
-    cov, _ = covariance_from_information(info, w, warn=warn)
+    cov, undefined = covariance_from_information(info, w, warn=warn)
     A = _constraint_matrix(K)
-    full = A @ cov @ A.T                    # covariance of phi (2K x 2K)
+    # covariance of phi (2K x 2K); a phi depending on an undefined theta is undefined
+    full = A @ np.where(np.isnan(cov), 0.0, cov) @ A.T
+    und_phi = (np.abs(A[:, undefined]) > 0).any(axis=1)
+    full[und_phi, :] = np.nan
+    full[:, und_phi] = np.nan
     with np.errstate(invalid="ignore"):
         sw = np.sqrt(np.diag(full)[:K])
         sm = np.sqrt(np.diag(full)[K:])
