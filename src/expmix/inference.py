@@ -49,7 +49,8 @@ Simulating the observation scheme
   censoring times above its value (none above: uncensored).  A common
   censoring time (a recording window) is thus reproduced exactly.  The draw is
   observed if it falls below its censoring time, else censored there;
-* histograms (disjoint intervals, possibly with an open last bin): the total
+* histograms (disjoint intervals -- identical intervals, such as values
+  rounded to a grid, count as one bin -- possibly with an open last bin): the total
   count is spread over the same bins -- the given ones, the gaps between them
   (empty bins that were dropped) and the open last bin -- by a multinomial
   with the model's bin probabilities conditional on the covered range;
@@ -782,9 +783,9 @@ def _histogram_cells(obs: Observations):
     (lower_edges, upper_edges) of all cells including gaps; else None."""
     if obs.lower is None or obs.exact is not None:
         return None
-    lo, hi = obs.lower, obs.upper
-    order = np.argsort(lo, kind="stable")
-    lo, hi = lo[order], hi[order]
+    # identical intervals (rounded values on a grid) are one bin
+    pairs = np.unique(np.column_stack((obs.lower, obs.upper)), axis=0)
+    lo, hi = pairs[:, 0], pairs[:, 1]
     if np.any(lo[1:] < hi[:-1]):
         return None
     top = hi[-1]
