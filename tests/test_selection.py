@@ -136,12 +136,12 @@ def test_lrt_sequence_power_reproducible_thread_independent():
     x = draw(rng, 600, [0.5, 0.5], [20.0, 1.0])
     runs = []
     for nt in (1, 2, 2):
-        res = select_components(x, range(1, 4), criterion="lrt", n_bootstrap=39, alpha=0.05,
+        res = select_components(x, range(1, 4), criterion="lrt", n_bootstrap=19, alpha=0.05,
                                 random_state=0, n_threads=nt)
         runs.append(res)
     a, b, c = runs
     assert a.best_n_components_ == 2 and a.selected_["lrt"] == 2
-    assert a.lrt[0]["p_value"] == pytest.approx(1 / 40)          # 1 vs 2 rejected
+    assert a.lrt[0]["p_value"] == pytest.approx(1 / 20)          # 1 vs 2 rejected
     assert a.lrt[1]["p_value"] > 0.05                             # 2 vs 3 not
     assert [s["p_value"] for s in a.lrt] == [s["p_value"] for s in b.lrt] == [s["p_value"] for s in c.lrt]
     for ra, rb in zip(a.table, b.table):

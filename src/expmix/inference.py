@@ -697,6 +697,8 @@ def profile_confint(obs: Observations, w, mu, ll_hat, level=0.95, *, se: Optiona
     mu = np.asarray(mu, float)
     K = w.shape[0]
     q = _chi2_1_quantile(level)
+    if sum(s[1].shape[0] for s in _segments(obs)) < 4 * _core.BLOCK_SIZE:
+        n_threads = 1       # a parallel region costs more than a pass over a few blocks
     rates = np.empty((K, 2))
     weights = np.empty((K, 2))
     open_ends = []
