@@ -192,6 +192,8 @@ def test_backward_compatible_fields_and_errors(rng):
     obs = from_samples(x)
     res2 = select_observations(obs, range(1, 4), criterion="aicc", random_state=0)
     assert res2.best_n_components_ == res2.selected_["aicc"]
+    skip = select_components(x, [1, 3], criterion="lrt", n_bootstrap=9, random_state=0)
+    assert skip.lrt[0]["alternative"] == 3 and skip.selected_["lrt"] in (1, 3)
     with pytest.raises(ValueError, match="criterion"):
         select_components(x, criterion="hqic")
     with pytest.raises(ValueError, match="alpha"):

@@ -13,7 +13,7 @@ whatever data kind was fitted -- exact, censored, binned or truncated):
   posterior component probabilities given what was observed
   (``w_k L_ik / sum_j w_j L_ij``, the truncation factor cancels).
 * ``lrt``: the parametric bootstrap likelihood-ratio test of K against K + 1
-  in sequence (McLachlan 1987; mclust's ``mclustBootstrapLRT``): starting at
+  (the next candidate, when the candidates skip a value) in sequence (McLachlan 1987; mclust's ``mclustBootstrapLRT``): starting at
   the smallest candidate, the statistic ``2 (logL_{K+1} - logL_K)`` is
   compared with its distribution over ``n_bootstrap`` data sets drawn from the
   fitted K-component model *with the observation scheme of the data* (see
@@ -238,12 +238,13 @@ def _quantile_start(K):
 
 def bootstrap_lrt(obs: Observations, model0: ExponentialMixture, model1: ExponentialMixture, *,
                   n_bootstrap=99, random_state=None, n_threads=None, max_iter=1000, tol=1e-10):
-    """Parametric bootstrap test of K (``model0``) against K + 1 (``model1``).
+    """Parametric bootstrap test of K (``model0``) against K1 > K components
+    (``model1``, usually K + 1).
 
     Data sets are drawn from ``model0`` with the observation scheme of
     ``obs``; each is fitted with K components (started at ``model0``) and
-    with K + 1 (started at ``model1``, at a split of ``model0``'s heaviest
-    component and at the quantile start; the best is kept).
+    with K1 (started at ``model1``, at ``model0`` with its heaviest component
+    split, and at the quantile start; the best is kept).
 
     Returns
     -------
@@ -260,8 +261,13 @@ def bootstrap_lrt(obs: Observations, model0: ExponentialMixture, model1: Exponen
     n_hint = sum(s[1].shape[0] for s in _inf._segments(obs))
     chunk = _inf.replicate_chunk(n_hint)
     starts0 = [(w0, mu0)]
-    starts1 = [(model1.weights_.copy(), model1.rates_.copy()), _split_start(w0, mu0),
-               _quantile_start(K + 1)]
+    K1 = model1.n_components
+    if K1 <= K:
+        raise ValueError(f"model1 must have more components than model0 ({K1} <= {K})")
+    split = (w0, mu0)
+    for _ in range(K1 - K):
+        split = _split_start(*split)
+    starts1 = [(model1.weights_.copy(), model1.rates_.copy()), split, _quantile_start(K1)]
     T = []
     done = 0
     while done < n_bootstrap:
@@ -269,7 +275,7 @@ def bootstrap_lrt(obs: Observations, model0: ExponentialMixture, model1: Exponen
         data = [scheme.draw(rng, w0, mu0) for _ in range(m)]
         r0 = _inf.fit_many(data, K, starts0, n_threads=nt, max_iter=max_iter, tol=tol,
                            n_obs_hint=n_hint)
-        r1 = _inf.fit_many(data, K + 1, starts1, n_threads=nt, max_iter=max_iter, tol=tol,
+        r1 = _inf.fit_many(data, K1, starts1, n_threads=nt, max_iter=max_iter, tol=tol,
                            n_obs_hint=n_hint)
         for a, b in zip(r0["loglik"], r1["loglik"]):
             if np.isfinite(a):
@@ -332,23 +338,24 @@ def _select(obs: Observations, n_components, criterion, kwargs, n_bootstrap=99, 
         rng = _rng(lrt_random_state if lrt_random_state is not None else kwargs.get("random_state"))
         usable_ks = [r["n_components"] for r in usable]
         chosen = usable_ks[0]
-        for K in usable_ks:
+        for i, K in enumerate(usable_ks):
             chosen = K
-            if K + 1 not in models:
+            if i + 1 >= len(usable_ks):
                 break
+            K1 = usable_ks[i + 1]         # the next candidate (usually K + 1)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                res = bootstrap_lrt(obs, models[K], models[K + 1], n_bootstrap=n_bootstrap,
+                res = bootstrap_lrt(obs, models[K], models[K1], n_bootstrap=n_bootstrap,
                                     random_state=rng, n_threads=kwargs.get("n_threads"),
                                     max_iter=int(kwargs.get("max_iter", 1000)),
                                     tol=float(kwargs.get("tol", 1e-10)))
-            step = dict(n_components=K, alternative=K + 1, statistic=res["statistic"],
+            step = dict(n_components=K, alternative=K1, statistic=res["statistic"],
                         p_value=res["p_value"], n_bootstrap=n_bootstrap, n_valid=res["n_valid"])
             lrt_steps.append(step)
             next(r for r in table if r["n_components"] == K)["lrt_p_value"] = res["p_value"]
             if res["p_value"] > alpha:
                 break
-            chosen = K + 1
+            chosen = K1
         selected["lrt"] = chosen
     best_k = selected[criterion]
     return SelectionResult(best_=models[best_k], best_n_components_=best_k, criterion=criterion,
