@@ -357,3 +357,27 @@ def test_refit_invalidates_cache(rng):
     a = m.fit(rng.exponential(1.0, 100)).standard_errors_.rates[0]
     b = m.fit(rng.exponential(1.0, 10000)).standard_errors_.rates[0]
     assert b < a / 5
+
+
+@pytest.mark.parametrize("scheme", ["right-censored", "histogram", "dead-time"])
+def test_wald_coverage_other_kinds(scheme):
+    """Wald coverage of the rates for censored, binned and truncated versions
+    of a separated mixture: 200 seeded replicates, 90-99 %."""
+    w, mu = np.array([0.5, 0.5]), np.array([20.0, 1.0])
+    rng = np.random.default_rng({"right-censored": 1, "histogram": 2, "dead-time": 3}[scheme])
+    edges = np.array([0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 4, np.inf])
+    data = []
+    for _ in range(200):
+        x = draw(rng, 400, w, mu)
+        if scheme == "right-censored":
+            data.append(from_samples(np.minimum(x, 1.5), event_observed=x < 1.5))
+        elif scheme == "histogram":
+            data.append(from_histogram(edges, np.histogram(x, edges)[0]))
+        else:
+            data.append(from_samples(x[x > 0.02], entry=0.02))
+    fits = inf.fit_many(data, 2, [(w, mu)], n_threads=2)
+    cover = np.zeros(2)
+    for d, wh, mh in zip(data, fits["w"], fits["mu"]):
+        ci = inf.wald_confint(inf.standard_errors(d, wh, mh), wh, mh)
+        cover += (ci.rates[:, 0] <= mu) & (mu <= ci.rates[:, 1])
+    assert np.all((0.90 <= cover / 200) & (cover / 200 <= 0.99)), cover / 200
