@@ -40,11 +40,18 @@ def main():
     ap.add_argument("--lrt-reps", type=int, default=200)
     ap.add_argument("--lrt-boot", type=int, default=99)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--only-lrt", action="store_true")
     a = ap.parse_args()
     w, mu = np.array([0.5, 0.5]), np.array([20.0, 1.0])
     rng = np.random.default_rng(a.seed)
     warnings.simplefilter("ignore")
     t0 = time.perf_counter()
+    if not a.only_lrt:
+        coverage(a, w, mu, rng, t0)
+    lrt_level(a, rng, t0)
+
+
+def coverage(a, w, mu, rng, t0):
     data = [draw(rng, a.n, w, mu) for _ in range(a.reps)]
     obs = [from_samples(x) for x in data]
     fits = inf.fit_many(obs, 2, [(w, mu), (np.array([0.3, 0.7]), np.array([5.0, 0.5]))], n_threads=2)
@@ -75,6 +82,9 @@ def main():
     for k in names:
         c = cov[k] / a.reps
         print(f"{k:>16s} {c[0]:>9.3f} {c[1]:>9.3f}")
+
+
+def lrt_level(a, rng, t0):
     ps = []
     for i in range(a.lrt_reps):
         o = from_samples(rng.exponential(1.0, 200))

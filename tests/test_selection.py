@@ -114,20 +114,21 @@ def test_bic_selects_true_k(K):
 
 def test_lrt_holds_level_under_null():
     """K = 1 data, test 1 vs 2 with 19 replicates: P(p <= 0.05) = 0.05 under
-    the null; 60 seeded data sets, so at most 8 rejections (mean + 3 sd) and
-    the mean p-value near that of the discrete uniform (0.525)."""
+    the null (exactly: the K = 1 null distribution does not depend on the
+    rate); 40 seeded data sets, so at most 6 rejections (mean + 3 sd) and the
+    mean p-value near that of the discrete uniform (0.525)."""
     rng = np.random.default_rng(2024)
     ps = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for i in range(60):
+        for i in range(40):
             obs = from_samples(rng.exponential(1.0, 150))
             m1 = expmix.ExponentialMixture(1)._fit(obs)
             m2 = expmix.ExponentialMixture(2, n_init=3, random_state=i, max_iter=300, tol=1e-8)._fit(obs)
             ps.append(bootstrap_lrt(obs, m1, m2, n_bootstrap=19, random_state=i, max_iter=300,
                                     tol=1e-8)["p_value"])
     ps = np.array(ps)
-    assert np.sum(ps <= 0.05) <= 8
+    assert np.sum(ps <= 0.05) <= 6
     assert 0.38 <= ps.mean() <= 0.67
 
 

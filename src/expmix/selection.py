@@ -32,7 +32,7 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from . import inference as _inf
-from ._init import quantile_init
+from ._init import kmeans_init, quantile_init
 from ._threads import effective_n_threads
 from .exceptions import DegenerateFitError
 from .mixture import BATCH_RESTART_MAX_OBS, ExponentialMixture, _rng
@@ -236,15 +236,32 @@ def _quantile_start(K):
     return start
 
 
+class _KmeansStart:
+    """A k-means++ start drawn from a shared generator (called in a fixed
+    order from the main thread, so the draws are reproducible)."""
+
+    def __init__(self, K, rng):
+        self.K = K
+        self.rng = rng
+
+    def __call__(self, obs):
+        v, wt = obs.pseudo_values()
+        return kmeans_init(v, wt, self.K, self.rng)
+
+
 def bootstrap_lrt(obs: Observations, model0: ExponentialMixture, model1: ExponentialMixture, *,
-                  n_bootstrap=99, random_state=None, n_threads=None, max_iter=1000, tol=1e-10):
+                  n_bootstrap=99, random_state=None, n_threads=None, max_iter=1000, tol=1e-10,
+                  n_kmeans=2):
     """Parametric bootstrap test of K (``model0``) against K1 > K components
     (``model1``, usually K + 1).
 
     Data sets are drawn from ``model0`` with the observation scheme of
     ``obs``; each is fitted with K components (started at ``model0``) and
     with K1 (started at ``model1``, at ``model0`` with its heaviest component
-    split, and at the quantile start; the best is kept).
+    split, at the quantile start and at ``n_kmeans`` k-means++ starts; the
+    best is kept).  The observed statistic is computed with the same starts
+    (and the given fits), so that observed and replicate maxima are searched
+    alike -- the test is only as good as that match.
 
     Returns
     -------
@@ -253,7 +270,6 @@ def bootstrap_lrt(obs: Observations, model0: ExponentialMixture, model1: Exponen
     """
     n_bootstrap = _inf._check_int(n_bootstrap, "n_bootstrap")
     K = model0.n_components
-    stat = max(0.0, 2.0 * (model1.log_likelihood_ - model0.log_likelihood_))
     rng = _rng(random_state)
     nt = effective_n_threads(n_threads)
     w0, mu0 = model0.weights_.copy(), model0.rates_.copy()
@@ -267,7 +283,17 @@ def bootstrap_lrt(obs: Observations, model0: ExponentialMixture, model1: Exponen
     split = (w0, mu0)
     for _ in range(K1 - K):
         split = _split_start(*split)
-    starts1 = [(model1.weights_.copy(), model1.rates_.copy()), split, _quantile_start(K1)]
+    starts1 = [(model1.weights_.copy(), model1.rates_.copy()), split, _quantile_start(K1)] + \
+        [_KmeansStart(K1, rng) for _ in range(n_kmeans)]
+    # the observed statistic gets the same starts as the replicates (and the
+    # table fits), so that observed and replicate maxima are found alike
+    r0 = _inf.fit_many([obs], K, starts0, n_threads=nt, max_iter=max_iter, tol=tol,
+                       n_obs_hint=n_hint)
+    r1 = _inf.fit_many([obs], K1, starts1, n_threads=nt, max_iter=max_iter, tol=tol,
+                       n_obs_hint=n_hint)
+    ll0 = max(model0.log_likelihood_, float(r0["loglik"][0]))
+    ll1 = max(model1.log_likelihood_, float(r1["loglik"][0]), ll0)
+    stat = 2.0 * (ll1 - ll0)
     T = []
     done = 0
     while done < n_bootstrap:
