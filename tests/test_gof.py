@@ -121,5 +121,7 @@ def test_unsupported_data_and_bad_arguments(rng):
     with pytest.raises(expmix.NotFittedError):
         goodness_of_fit(ExponentialMixture(1))
     g1 = m.goodness_of_fit(n_bootstrap=9, random_state=3)
-    g2 = goodness_of_fit(m, n_bootstrap=9, random_state=3)
+    g2 = goodness_of_fit(m, n_bootstrap=9, random_state=3, n_threads=1)
+    g3 = goodness_of_fit(m, n_bootstrap=9, random_state=3, n_threads=2)
     np.testing.assert_array_equal(g1.replicates["ks"], g2.replicates["ks"])
+    np.testing.assert_array_equal(g2.replicates["cvm"], g3.replicates["cvm"])
