@@ -12,6 +12,9 @@ from .mixture import ExponentialMixture
 from .io import ModelFileError, load
 from .selection import (SelectionResult, select_components, select_components_histogram,
                         select_components_intervals)
+from .inference import (BootstrapResult, ConfidenceIntervals, SingularInformationWarning,
+                        StandardErrors)
+from .gof import GoodnessOfFitResult, goodness_of_fit
 
 __all__ = [
     "__version__",
@@ -26,4 +29,10 @@ __all__ = [
     "NotFittedError",
     "ModelFileError",
     "load",
+    "goodness_of_fit",
+    "GoodnessOfFitResult",
+    "StandardErrors",
+    "ConfidenceIntervals",
+    "BootstrapResult",
+    "SingularInformationWarning",
 ]

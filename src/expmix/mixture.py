@@ -423,6 +423,7 @@ class ExponentialMixture(_Params):
                                degenerate=r["kind"], n_iter=r["n_iter"],
                                start=(np.asarray(r["start"][0]), np.asarray(r["start"][1])))
                           for r in runs]
+        self._obs = obs
         return self
 
     # ------------------------------------------------------------------
@@ -671,3 +672,117 @@ def _as_events(event_observed: ArrayLike, n: int) -> np.ndarray:
         raise TypeError(f"event_observed must be boolean (or 0/1), got dtype {e.dtype}")
     return e.astype(bool)
 
+
+# ----------------------------------------------------------------------
+# Uncertainty (issue 6): delegates to expmix.inference.  Appended as one
+# block so that the class body above stays untouched.
+
+def _inference_obs(self):
+    self._check_fitted()
+    obs = getattr(self, "_obs", None)
+    if obs is None:
+        raise NotFittedError("this estimator was fitted by a version without the observation "
+                             "record; refit it to compute standard errors")
+    return obs
+
+
+def _inference_se(self):
+    from . import inference
+    obs = _inference_obs(self)
+    cache = getattr(self, "_se_cache", None)
+    if cache is None or cache[0] is not obs:
+        se = inference.standard_errors(obs, self.weights_, self.rates_)
+        self._se_cache = (obs, se)
+        cache = self._se_cache
+    return cache[1]
+
+
+def _standard_errors_(self):
+    """Observed-information standard errors (:class:`expmix.inference.StandardErrors`:
+    ``.weights``, ``.rates``, ``.means``, ``.log_rates``; NaN where undefined,
+    with a :class:`~expmix.inference.SingularInformationWarning`).  Computed on
+    first access after a fit from the analytic Hessian of the observed-data
+    log-likelihood of the fitted data (any kind)."""
+    return _inference_se(self)
+
+
+def _covariance_(self):
+    """Inverse observed information, shape (2K - 1, 2K - 1), in the
+    parametrization theta = (w_1, ..., w_{K-1}, mu_1, ..., mu_K) (components
+    in the order of ``rates_``; w_K = 1 - sum of the others)."""
+    return _inference_se(self).covariance
+
+
+def _observed_information_(self):
+    """Observed information -d^2 logL / d theta^2 (see ``covariance_``)."""
+    return _inference_se(self).information
+
+
+def _confint(self, level=0.95, method="wald", *, n_bootstrap=999, bootstrap_method="nonparametric",
+             interval="percentile", random_state=None):
+    """Confidence intervals for the weights, rates and means.
+
+    Parameters
+    ----------
+    level : float, default 0.95
+    method : {"wald", "bootstrap", "profile"}
+        "wald": observed information, on log-rates (intervals stay positive)
+        and logit-weights; means by inverting the rate intervals.
+        "bootstrap": :meth:`bootstrap` replicates (``n_bootstrap``,
+        ``bootstrap_method`` "nonparametric" or "parametric", ``interval``
+        "percentile" or "bca", ``random_state``).  "profile": profile
+        likelihood of each rate and weight.
+
+    Returns
+    -------
+    expmix.inference.ConfidenceIntervals
+        ``.weights``, ``.rates``, ``.means`` of shape (K, 2).
+    """
+    from . import inference
+    obs = _inference_obs(self)
+    if method == "wald":
+        return inference.wald_confint(_inference_se(self), self.weights_, self.rates_, level)
+    if method == "profile":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", inference.SingularInformationWarning)
+            se = _inference_se(self)
+        return inference.profile_confint(obs, self.weights_, self.rates_, self.log_likelihood_,
+                                         level, se=se, n_threads=effective_n_threads(self.n_threads))
+    if method == "bootstrap":
+        res = self.bootstrap(n_bootstrap, method=bootstrap_method, random_state=random_state)
+        return res.confint(level, kind=interval)
+    raise ValueError(f"method must be 'wald', 'bootstrap' or 'profile', got {method!r}")
+
+
+def _bootstrap(self, n_bootstrap=999, *, method="nonparametric", random_state=None):
+    """Bootstrap replicates of the fit (:class:`expmix.inference.BootstrapResult`).
+
+    ``method="nonparametric"`` reweights the observations by multinomial
+    counts; ``"parametric"`` draws data sets from the fitted model with the
+    same observation scheme (censoring times, bins, truncation).  Replicates
+    are fitted in parallel (one thread per fit, GIL released), started at the
+    estimate, components matched by order of rate.  Reproducible with
+    ``random_state`` (default: the estimator's) for any ``n_threads``.
+    """
+    from . import inference
+    obs = _inference_obs(self)
+    rs = self.random_state if random_state is None else random_state
+    return inference.bootstrap(obs, self.weights_, self.rates_, n_bootstrap, method=method,
+                               random_state=rs, n_threads=self.n_threads,
+                               max_iter=int(self.max_iter), tol=float(self.tol))
+
+
+ExponentialMixture.standard_errors_ = property(_standard_errors_)
+ExponentialMixture.covariance_ = property(_covariance_)
+ExponentialMixture.observed_information_ = property(_observed_information_)
+ExponentialMixture.confint = _confint
+ExponentialMixture.bootstrap = _bootstrap
+
+
+def _goodness_of_fit(self, *, n_bootstrap=199, random_state=None):
+    """Goodness of fit to the fitted data (see :func:`expmix.goodness_of_fit`)."""
+    from .gof import goodness_of_fit
+    return goodness_of_fit(self, n_bootstrap=n_bootstrap, random_state=random_state)
+
+
+ExponentialMixture.goodness_of_fit = _goodness_of_fit
