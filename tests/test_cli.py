@@ -32,14 +32,18 @@ def sample(rng):
 
 
 def _components(out):
-    """Parse the printed components table: rows of k, weight, rate, mean."""
+    """Parse the printed components table: rows of k, weight, rate, mean
+    (the SE columns after each value, when present, are dropped)."""
     lines = out.splitlines()
     i = next(j for j, ln in enumerate(lines) if ln.split()[:2] == ["k", "weight"])
+    head = lines[i].split()
+    cols = [head.index(c) for c in ("k", "weight", "rate", "mean")]
     rows = []
     for ln in lines[i + 1:]:
         if not ln.strip():
             break
-        rows.append([float(v) for v in ln.split()])
+        vals = [float(v) for v in ln.split()]
+        rows.append([vals[c] for c in cols])
     return np.array(rows)
 
 

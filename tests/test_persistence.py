@@ -205,9 +205,15 @@ def test_save_is_atomic_and_leaves_no_temp_files(fitted, tmp_path):
 
 def test_standard_errors_are_kept_when_present(fitted):
     m, _ = fitted
-    m.standard_errors_ = {"weights": np.array([0.01, 0.01]), "rates": np.array([0.5, 0.02])}
+    assert "standard_errors_" not in m.to_dict()["fitted"]    # not computed: not written
+    se = m.standard_errors_
     v = ExponentialMixture.from_dict(json.loads(json.dumps(m.to_dict())))
-    np.testing.assert_array_equal(v.standard_errors_["rates"], [0.5, 0.02])
+    for k in ("weights", "rates", "means", "log_rates", "covariance", "information"):
+        np.testing.assert_array_equal(getattr(v.standard_errors_, k), getattr(se, k))
+    d = m.to_dict()
+    d["fitted"]["standard_errors_"]["rates"] = [1.0]
+    with pytest.raises(expmix.ModelFileError, match="standard_errors_.rates"):
+        ExponentialMixture.from_dict(d)
 
 
 def test_attributes_outside_the_schema_are_not_written(fitted):

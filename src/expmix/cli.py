@@ -227,14 +227,17 @@ def _floats(s: str) -> List[float]:
 
 def _components_table(model: Any) -> str:
     K = int(model.n_components)
-    se = getattr(model, "standard_errors_", None)
     se_cols: Dict[str, np.ndarray] = {}
-    if isinstance(se, Mapping):
-        for col in ("weights", "rates", "means"):
-            for key in (col, col + "_", col[:-1]):
-                if key in se and np.shape(se[key]) == (K,):
-                    se_cols[col] = np.asarray(se[key], dtype=float)
-                    break
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")   # singular information: NaN SEs are shown as nan
+            se = model.standard_errors_
+    except (AttributeError, ValueError, FloatingPointError):
+        se = None        # e.g. a loaded model without saved standard errors
+    for col in ("weights", "rates", "means"):
+        v = getattr(se, col, None)
+        if v is not None and np.shape(v) == (K,):
+            se_cols[col] = np.asarray(v, dtype=float)
     hdr = f"{'k':>3} {'weight':>12}"
     if "weights" in se_cols:
         hdr += f" {'SE':>10}"

@@ -54,6 +54,7 @@ _FITTED_ORDER = ("weights_", "rates_", "means_", "converged_", "n_iter_", "log_l
                  "lower_bound_", "total_weight_", "history_", "n_parameters_",
                  "n_observations_", "n_features_in_", "status_", "data_kinds_", "restarts_")
 _OPTIONAL_FITTED = ("standard_errors_",)
+_SE_FIELDS = ("weights", "rates", "means", "log_rates", "covariance", "information")
 _RESTART_KEYS = ("log_likelihood", "status", "degenerate", "n_iter", "start")
 
 
@@ -121,7 +122,7 @@ def to_dict(model: "ExponentialMixture") -> Dict[str, Any]:
     }
     if hasattr(model, "rates_"):
         fitted: Dict[str, Any] = {}
-        for name in _FITTED_ORDER + _OPTIONAL_FITTED:
+        for name in _FITTED_ORDER:
             if not hasattr(model, name):
                 continue
             v = getattr(model, name)
@@ -129,6 +130,12 @@ def to_dict(model: "ExponentialMixture") -> Dict[str, Any]:
                 v = [{k: ([np.asarray(x[0]), np.asarray(x[1])] if k == "start" else x)
                       for k, x in r.items() if k in _RESTART_KEYS} for r in v]
             fitted[name] = _enc(v)
+        # standard errors are derived from the fitted data; saved only when
+        # already computed (reading the property would compute them)
+        se_cache = getattr(model, "_se_cache", None)
+        if se_cache is not None:
+            se = se_cache[1]
+            fitted["standard_errors_"] = _enc({k: getattr(se, k) for k in _SE_FIELDS})
         out["fitted"] = fitted
     return out
 
@@ -335,8 +342,30 @@ def from_dict(d: Any) -> "ExponentialMixture":
     fd = d.get("fitted")
     if fd is not None:
         for k, v in _check_fitted(fd, int(model.n_components)).items():
-            setattr(model, k, v)
+            if k == "standard_errors_":
+                model._se_cache = (None, _standard_errors_from(v, int(model.n_components)))
+            else:
+                setattr(model, k, v)
     return model
+
+
+def _standard_errors_from(v: Any, K: int):
+    """Rebuild saved standard errors (a dict of the StandardErrors fields)."""
+    from .inference import StandardErrors
+    f = "fitted.standard_errors_"
+    if not isinstance(v, dict) or set(v) != set(_SE_FIELDS):
+        raise _fail(f, f"must be an object with the keys {list(_SE_FIELDS)}")
+    shapes = {"weights": (K,), "rates": (K,), "means": (K,), "log_rates": (K,),
+              "covariance": (2 * K - 1, 2 * K - 1), "information": (2 * K - 1, 2 * K - 1)}
+    vals = {}
+    for k in _SE_FIELDS:
+        a = np.asarray(v[k], dtype=np.float64)
+        if a.shape != shapes[k]:
+            raise _fail(f + "." + k, f"must have shape {shapes[k]}, got {a.shape}")
+        if np.any(a[~np.isnan(a)] < 0) and k not in ("covariance", "information"):
+            raise _fail(f + "." + k, "standard errors must be >= 0 (or NaN)")
+        vals[k] = a
+    return StandardErrors(**vals)
 
 
 def loads(text: str) -> "ExponentialMixture":

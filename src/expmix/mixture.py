@@ -688,8 +688,10 @@ def _inference_obs(self):
 
 def _inference_se(self):
     from . import inference
-    obs = _inference_obs(self)
     cache = getattr(self, "_se_cache", None)
+    if cache is not None and cache[0] is None and getattr(self, "_obs", None) is None:
+        return cache[1]   # loaded from a saved model (expmix.io), data not kept
+    obs = _inference_obs(self)
     if cache is None or cache[0] is not obs:
         se = inference.standard_errors(obs, self.weights_, self.rates_)
         self._se_cache = (obs, se)
