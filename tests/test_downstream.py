@@ -164,3 +164,25 @@ def test_evaluation_functions_match_the_python_api(fit_many, rng):
     assert abs(total - logl.sum()) <= 1e-10 * abs(total)
     st, *_ = fit_many.evaluate(np.array([1.0, -1.0]), m.weights_, m.rates_)
     assert st == -2
+
+
+def test_fused_pass_and_mstep_reproduce_the_c_em_loop(fit_many, rng):
+    # n plain EM steps written out in Cython == the C loop with acceleration
+    # off, tol 0 and max_iter n, through the Python API.
+    x = np.concatenate([rng.exponential(0.2, 2000), rng.exponential(4.0, 3000)])
+    w0, mu0 = np.array([0.3, 0.7]), np.array([2.0, 0.5])
+    w, mu = w0.copy(), mu0.copy()
+    st, ll = fit_many.manual_em(x, w, mu, 25)
+    assert st == 0 and np.all(np.diff(ll) >= -1e-9 * abs(ll[-1]))     # EM never decreases
+    m = expmix.ExponentialMixture(2, weights_init=w0, rates_init=mu0, n_init=1, tol=0.0,
+                                  max_iter=25, acceleration="none")
+    with pytest.warns(expmix.ConvergenceWarning):
+        m.fit(x)
+    order = np.argsort(-mu)
+    np.testing.assert_allclose(mu[order], m.rates_, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(w[order], m.weights_, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(ll / x.size, m.history_, rtol=1e-12, atol=0)
+    # the log-likelihood of the pass against the closed form
+    assert fit_many.manual_em(x, w0.copy(), mu0.copy(), 0)[1][0] == pytest.approx(
+        np.sum(np.log(w0[0] * mu0[0] * np.exp(-mu0[0] * x) + w0[1] * mu0[1] * np.exp(-mu0[1] * x))),
+        rel=1e-13)

@@ -151,6 +151,36 @@ def evaluate(const double[::1] x, const double[::1] w, const double[::1] mu):
     return st, resp, logl, total
 
 
+def manual_em(const double[::1] x, double[::1] w, double[::1] mu, int n_steps):
+    """Plain EM written out with the fused pass and the M-step of the API:
+    ``n_steps`` iterations from (w, mu), updated in place.  Returns
+    (status, log-likelihoods before each step and after the last)."""
+    cdef int K = w.shape[0]
+    cdef core.em_data d
+    cdef core.em_stats s
+    cdef int st = 0, j
+    if mu.shape[0] != K or not 1 <= K <= core.EM_MAX_COMPONENTS or x.shape[0] == 0:
+        raise ValueError("x must be non-empty and w, mu of the same length (<= 256)")
+    R = np.zeros(K)
+    X = np.zeros(K)
+    ll = np.full(n_steps + 1, np.nan)
+    cdef double[::1] Rv = R, Xv = X, llv = ll
+    core.data_init(&d)
+    d.n_exact = x.shape[0]
+    d.exact = &x[0]
+    s.resp = &Rv[0]
+    s.resp_x = &Xv[0]
+    with nogil:
+        for j in range(n_steps + 1):
+            st = core.fused_pass(&d, K, &w[0], &mu[0], 1, &s)
+            if st != core.EM_OK:
+                break
+            llv[j] = s.loglik
+            if j < n_steps:
+                core.mstep(K, s.resp, s.resp_x, &w[0], &mu[0])
+    return st, ll
+
+
 def status_name(int status):
     """The expmix name of a status code."""
     return core.status_name(status).decode()
