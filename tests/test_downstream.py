@@ -186,3 +186,25 @@ def test_fused_pass_and_mstep_reproduce_the_c_em_loop(fit_many, rng):
     assert fit_many.manual_em(x, w0.copy(), mu0.copy(), 0)[1][0] == pytest.approx(
         np.sum(np.log(w0[0] * mu0[0] * np.exp(-mu0[0] * x) + w0[1] * mu0[1] * np.exp(-mu0[1] * x))),
         rel=1e-13)
+
+
+def test_evaluation_of_censored_and_interval_observations(fit_many, rng):
+    # closed forms: survival w_k e^{-mu_k c}, bin probability w_k (e^{-mu_k a} - e^{-mu_k b});
+    # 3 components so that the score_samples chunks (4096 // K rows) do not divide n
+    w = np.array([0.2, 0.5, 0.3])
+    mu = np.array([8.0, 1.0, 0.1])
+    x = rng.exponential(1.0, 3001)
+    c = rng.exponential(2.0, 2500)
+    a = rng.exponential(1.0, 1700)
+    b = a + rng.exponential(0.5, 1700)
+    st, resp, logl, total = fit_many.evaluate(x, w, mu, right=c, lower=a, upper=b)
+    assert st == 0
+    joint = np.concatenate([w * mu * np.exp(-np.multiply.outer(x, mu)),
+                            w * np.exp(-np.multiply.outer(c, mu)),
+                            w * (np.exp(-np.multiply.outer(a, mu)) - np.exp(-np.multiply.outer(b, mu)))])
+    np.testing.assert_allclose(logl, np.log(joint.sum(axis=1)), rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(resp, joint / joint.sum(axis=1, keepdims=True), rtol=0, atol=1e-12)
+    assert total == pytest.approx(np.log(joint.sum(axis=1)).sum(), rel=1e-12)
+    # an interval with lower >= upper is reported, not raised
+    st, *_ = fit_many.evaluate(x, w, mu, lower=[1.0], upper=[1.0])
+    assert st == -2

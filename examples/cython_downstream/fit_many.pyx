@@ -125,23 +125,37 @@ def fit_many(const double[::1] values, const int64_t[::1] offsets, double[:, ::1
     return status, loglik, n_iter
 
 
-def evaluate(const double[::1] x, const double[::1] w, const double[::1] mu):
+def evaluate(const double[::1] x, const double[::1] w, const double[::1] mu, right=None,
+             lower=None, upper=None):
     """Responsibilities (n, K), per-observation log-likelihoods (n,) and the
-    total log-likelihood of exact values ``x`` under (w, mu), through the
-    evaluation functions of the Cython API.  Returns (status, resp, logl, total)."""
+    total log-likelihood under (w, mu) of exact values ``x``, optionally
+    right-censoring times ``right`` and intervals ``(lower, upper)``, through
+    the evaluation functions of the Cython API (observations ordered exact,
+    right, interval).  Returns (status, resp, logl, total)."""
     cdef int K = w.shape[0]
     cdef core.em_data d
     cdef int st
     cdef double total = 0.0
-    resp = np.empty((x.shape[0], K), np.float64)
-    logl = np.empty(x.shape[0], np.float64)
-    cdef double[:, ::1] rv = resp
-    cdef double[::1] lv = logl
-    if mu.shape[0] != K or x.shape[0] == 0:
-        raise ValueError("x must be non-empty and w, mu of the same length")
+    cdef const double[::1] rv_ = np.ascontiguousarray(right if right is not None else [], np.float64)
+    cdef const double[::1] lo_ = np.ascontiguousarray(lower if lower is not None else [], np.float64)
+    cdef const double[::1] up_ = np.ascontiguousarray(upper if upper is not None else [], np.float64)
+    if mu.shape[0] != K or lo_.shape[0] != up_.shape[0]:
+        raise ValueError("w, mu must have the same length, and lower, upper too")
     core.data_init(&d)
     d.n_exact = x.shape[0]
-    d.exact = &x[0]
+    d.exact = &x[0] if x.shape[0] else NULL
+    d.n_right = rv_.shape[0]
+    d.right = &rv_[0] if rv_.shape[0] else NULL
+    d.n_interval = lo_.shape[0]
+    d.lower = &lo_[0] if lo_.shape[0] else NULL
+    d.upper = &up_[0] if up_.shape[0] else NULL
+    cdef Py_ssize_t n = d.n_exact + d.n_right + d.n_interval
+    if n == 0:
+        raise ValueError("no observations")
+    resp = np.empty((n, K), np.float64)
+    logl = np.empty(n, np.float64)
+    cdef double[:, ::1] rv = resp
+    cdef double[::1] lv = logl
     with nogil:
         st = core.responsibilities(&d, K, &w[0], &mu[0], &rv[0, 0], 1)
         if st == core.EM_OK:
