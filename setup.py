@@ -117,6 +117,8 @@ extensions.append(Extension(
     libraries=list(_base.libraries),
     library_dirs=list(_base.library_dirs),
     extra_objects=list(_base.extra_objects),
+    extra_compile_args=list(_base.extra_compile_args),
+    extra_link_args=list(_base.extra_link_args),
 ))
 
 setup(

@@ -11,8 +11,9 @@ so ``pytest -m "not wheel"`` deselects it locally; CI (.ci/run) runs it.
    example (tests/test_downstream.py), runs against it from a copy of the
    tests outside the source tree.
 3. A second fresh environment builds and installs the sdist with a C
-   compiler that lacks OpenMP: the build must say so clearly and fall back to
-   a single-threaded build, whose fits must equal the wheel's bit for bit.
+   compiler that lacks OpenMP (in a background thread, while 2. runs): the
+   build must say so clearly and fall back to a single-threaded build, whose
+   fits must equal the wheel's bit for bit.
 4. The EXPMIX_NO_OPENMP=1 switch removes every OpenMP flag from the build.
 """
 import json
@@ -22,6 +23,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -93,7 +95,8 @@ def built(tmp_path_factory):
     return dict(wheel=wheel, sdist=sdist, house=house, log=proc.stdout)
 
 
-def test_wheel_is_repaired_and_checked(built):
+def test_wheel_is_repaired_and_checked(built, sdist_job):
+    # (sdist_job: starts building the sdist in the background right away)
     name = built["wheel"].name
     assert "manylinux" in name and name.endswith(("_x86_64.whl", "_aarch64.whl")), name
     assert "libgomp" in built["log"]            # bundled by auditwheel
@@ -135,30 +138,54 @@ def test_wheel_installs_without_compiler_and_passes_tests(wheel_env):
         assert f"test_downstream.py::{name} PASSED" in res.stdout, res.stdout[-3000:]
 
 
-def test_sdist_builds_without_openmp_and_gives_the_same_fits(built, wheel_env, tmp_path):
-    py = _venv(tmp_path / "venv")
-    _run([py, "-m", "pip", "install", "-q", "--no-index", "--only-binary=:all:",
-          "--find-links", built["house"], *RUNTIME_DEPS])
-    # a C compiler without OpenMP: gcc that refuses every OpenMP flag
-    fake = tmp_path / "cc-without-openmp"
-    fake.write_text("#!/bin/sh\nfor a in \"$@\"; do case \"$a\" in *openmp*) "
-                    "echo 'cc-without-openmp: no OpenMP here' >&2; exit 1;; esac; done\n"
-                    "exec gcc \"$@\"\n")
-    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "EXPMIX_NO_OPENMP")}
-    env["CC"] = str(fake)
-    proc = _run([py, "-m", "pip", "install", "-v", "--no-index", "--no-build-isolation",
-                 "--no-deps", built["sdist"]], env=env)
-    text = proc.stdout + proc.stderr
+def _sdist_job(built, base, result):
+    """Build and install the sdist in a fresh venv with a C compiler that has
+    no OpenMP, and record its fits.  Runs in a thread, overlapping the wheel
+    tests (the subprocesses do the work)."""
+    try:
+        py = _venv(base / "venv")
+        _run([py, "-m", "pip", "install", "-q", "--no-index", "--only-binary=:all:",
+              "--find-links", built["house"], *RUNTIME_DEPS])
+        # gcc that refuses every OpenMP flag
+        fake = base / "cc-without-openmp"
+        fake.write_text("#!/bin/sh\nfor a in \"$@\"; do case \"$a\" in *openmp*) "
+                        "echo 'cc-without-openmp: no OpenMP here' >&2; exit 1;; esac; done\n"
+                        "exec gcc \"$@\"\n")
+        fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "EXPMIX_NO_OPENMP")}
+        proc = _run([py, "-m", "pip", "install", "-v", "--no-index", "--no-build-isolation",
+                     "--no-deps", built["sdist"]], env=dict(env, CC=str(fake)))
+        result["log"] = proc.stdout + proc.stderr
+        (base / "compare.py").write_text(COMPARE)
+        _run([py, "compare.py", base / "sdist.json"], cwd=base, env=env)
+        result["fits"] = json.loads((base / "sdist.json").read_text())
+        result["venv"] = base / "venv"
+    except BaseException as e:          # reported by the test that waits for it
+        result["error"] = e
+
+
+@pytest.fixture(scope="module")
+def sdist_job(built, tmp_path_factory):
+    result = {}
+    t = threading.Thread(target=_sdist_job, args=(built, tmp_path_factory.mktemp("sdist"), result),
+                         daemon=True)
+    t.start()
+    yield t, result
+    t.join(timeout=1200)
+
+
+def test_sdist_builds_without_openmp_and_gives_the_same_fits(sdist_job, wheel_env):
+    t, result = sdist_job
+    t.join(timeout=1200)
+    assert not t.is_alive(), "the sdist build did not finish in 20 minutes"
+    if "error" in result:
+        raise result["error"]
+    text = result["log"]
     assert "expmix: the C compiler does not support OpenMP" in text
     assert "building single-threaded (results are identical" in text
-    (tmp_path / "compare.py").write_text(COMPARE)
-    del env["CC"]
-    _run([py, "compare.py", tmp_path / "sdist.json"], cwd=tmp_path, env=env)
-    a = wheel_env["fits"]
-    b = json.loads((tmp_path / "sdist.json").read_text())
+    a, b = wheel_env["fits"], result["fits"]
     assert not b["omp_core"] and not b["omp_bridge"]
-    assert str(tmp_path / "venv") in b["file"]
+    assert str(result["venv"]) in b["file"]
     for kind in ("exact", "censored", "truncated", "intervals"):
         assert a[kind] == b[kind], kind         # bit for bit (floats round-trip through JSON)
 

@@ -64,9 +64,7 @@ truncation    n_trunc, trunc, trunc_w               seen only if x > t_j; v_j
 A per-observation entry time is one truncation pair per observation, a
 common dead time t is the single pair (t, total weight).  Parameters are
 ``w[K]`` (weights, sum 1) and ``mu[K]`` (rates > 0), 1 <= K <= 256
-(``EM_MAX_COMPONENTS``).  ``data_init`` zeroes an ``em_data``,
-``options_default`` fills an ``em_options`` with the defaults of the Python
-API, ``result_init`` zeroes an ``em_result``.
+(``EM_MAX_COMPONENTS``).
 
 Functions
 ---------
@@ -95,9 +93,18 @@ All functions are ``noexcept nogil``.  The ``int`` ones return an
   ``out[i] = log L_i`` per observation, without an N x K buffer.
 - ``int log_survival(int64_t n, const double *t, K, w, mu, double *out)``
   ``out[j] = log S(t_j)``.
-- ``int data_check(data)``, ``double data_scale(data)``,
-  ``void mstep(K, resp, resp_x, w, mu)``, ``const char *status_name(int)``,
-  ``int api_version()``, ``int openmp_enabled()``.
+- ``void data_init(em_data *data)``: every count 0, every pointer NULL.
+- ``void options_default(em_options *opt)``: the defaults of the Python API
+  (max_iter 1000, tol 1e-10, 1 thread, SQUAREM, weight_floor 1e-12,
+  rate_ceiling 1e14, scale 1, no interrupt).
+- ``void result_init(em_result *result, double *history)``: zero a result;
+  ``history`` (may be NULL) receives max_iter + 1 mean log-likelihoods.
+- ``int data_check(const em_data *data)``: EM_OK, EM_ERR_ARGUMENT or EM_ERR_DATA.
+- ``double data_scale(const em_data *data)``: mean of the finite bounds (or 1).
+- ``void mstep(int K, const double *resp, const double *resp_x, double *w, double *mu)``.
+- ``const char *status_name(int status)``: a static name of a status code.
+- ``int api_version()``: the EXPMIX_C_API_VERSION compiled into expmix.core.
+- ``int openmp_enabled()``: 1 if expmix.core was built with OpenMP.
 
 In ``log_joint``, ``responsibilities`` and ``score_samples`` observations are
 numbered exact, then right-censored, then interval (N = n_exact + n_right +
