@@ -79,6 +79,48 @@ extensions = [
     )
 ]
 
+# expmix.core: the public Cython API (from expmix cimport core).  It compiles
+# the same C sources, include dirs and libraries as expmix._core into its own
+# module, whose cdef functions Cython exports through C-API capsules, so a
+# downstream extension links against nothing.  The public header is copied
+# into the package (src/expmix/include/, git-ignored) so that wheels, sdists
+# and editable installs all ship it; expmix.get_include() points there.
+PUBLIC_HEADERS = ["csrc/expmix.h"]
+
+
+def _copy_public_headers():
+    dest = os.path.join("src", "expmix", "include")
+    for h in PUBLIC_HEADERS:
+        if not os.path.exists(h):       # building from an sdist that has only the copy
+            continue
+        os.makedirs(dest, exist_ok=True)
+        target = os.path.join(dest, os.path.basename(h))
+        with open(h, "rb") as f:
+            new = f.read()
+        old = None
+        if os.path.exists(target):
+            with open(target, "rb") as f:
+                old = f.read()
+        if old != new:
+            with open(target, "wb") as f:
+                f.write(new)
+
+
+_copy_public_headers()
+_base = next(e for e in extensions if e.name == "expmix._core")
+extensions.append(Extension(
+    "expmix.core",
+    sources=["src/expmix/core.pyx"] + [s for s in _base.sources if not s.endswith(".pyx")],
+    include_dirs=list(_base.include_dirs),
+    depends=list(_base.depends),
+    define_macros=list(_base.define_macros),
+    libraries=list(_base.libraries),
+    library_dirs=list(_base.library_dirs),
+    extra_objects=list(_base.extra_objects),
+    extra_compile_args=list(_base.extra_compile_args),
+    extra_link_args=list(_base.extra_link_args),
+))
+
 setup(
     ext_modules=cythonize(extensions, language_level=3,
                           compiler_directives={"embedsignature": True}),

@@ -36,3 +36,30 @@ __all__ = [
     "BootstrapResult",
     "SingularInformationWarning",
 ]
+
+
+def get_include():
+    """Directories a C/Cython build against the expmix Cython API needs.
+
+    Returns
+    -------
+    list of str
+        ``[headers, packages]``: the directory of the C header ``expmix.h``
+        (for the C compiler) and the directory that contains the ``expmix``
+        package with ``core.pxd`` (for Cython's ``include_path``).  Pass the
+        whole list both as ``include_dirs`` of the ``Extension`` and as
+        ``include_path`` of ``cythonize``.  Nothing needs to be linked: the
+        functions of ``expmix.core`` are reached through its C-API capsules.
+
+    Examples
+    --------
+    >>> import expmix
+    >>> from setuptools import Extension
+    >>> ext = Extension("mymod", ["mymod.pyx"], include_dirs=expmix.get_include())
+    """
+    import os
+    pkg = os.path.dirname(os.path.abspath(__file__))
+    return [os.path.join(pkg, "include"), os.path.dirname(pkg)]
+
+
+__all__.append("get_include")
