@@ -264,11 +264,12 @@ static void block_trunc(const em_par *p, const double *t, const double *wt,
         logS = mx + em_log(sum);
         accL[lane] -= vj * logS;
         if (tj > 0.0 && vj > 0.0) {
-            double invS = exp(-logS);
             for (int k = 0; k < K; k++) {
                 double u = p->mu[k] * tj;
-                double one_minus = -expm1(-u);      /* 1 - e^{-mu t} */
-                double r = vj * p->w[k] * one_minus * invS;
+                /* v w_k (1 - e^{-u}) / S(t) in log space: S(t) may underflow
+                 * (t far in the tail) while the ratio is representable, and
+                 * w_k = 0 must give 0, not 0 * inf */
+                double r = vj * exp(p->logw[k] + em_log1mexp(u) - logS);
                 acc[EM_ACC_R(k) + lane] += r;
                 acc[EM_ACC_X(k, K) + lane] += r * tj * em_gfun(u, expm1(u));
             }
