@@ -558,7 +558,8 @@ class ExponentialMixture(_Params):
         t = float(t)
         if not np.isfinite(t) or t < 0:
             raise ValueError(f"t must be a finite number >= 0, got {t!r}")
-        a = np.log(self.weights_) - self.rates_ * t
+        with np.errstate(divide="ignore"):
+            a = np.log(self.weights_) - self.rates_ * t
         a -= a.max()
         p = np.exp(a)
         return p / p.sum()
@@ -586,28 +587,32 @@ class ExponentialMixture(_Params):
         finally:
             self.weights_init = w_user
         observed = self.weights_
-        a = np.log(observed) + self.rates_ * t
+        with np.errstate(divide="ignore"):
+            a = np.log(observed) + self.rates_ * t
         a -= a.max()
         w = np.exp(a)
         self.weights_ = w / w.sum()
         self.data_kinds_ = obs.kinds
         self._set_observation_attrs(obs)
-        self.observed_weights_ = observed
+        self._shift_, self._shift_weights_ = t, observed
+        if self.entry_ is not None:
+            self.observed_weights_ = observed
         return self
 
     def _set_observation_attrs(self, obs: Observations):
         t = float(getattr(obs, "dead_time", 0.0))
-        per_observation = t == 0.0 and obs.trunc is not None
+        per_observation = (obs.shifted().trunc if t > 0 else obs.trunc) is not None
         self.entry_ = None if per_observation else t
         self.observed_weights_ = None if per_observation else self.weights_above(t)
+        self._shift_, self._shift_weights_ = 0.0, self.weights_
         n = self.total_weight_
         self.bic_ = -2.0 * self.log_likelihood_ + self.n_parameters_ * np.log(n)
         self.aic_ = -2.0 * self.log_likelihood_ + 2.0 * self.n_parameters_
 
     def _weights_at(self, t: float) -> np.ndarray:
         """Weights seen above t; exact (no underflow) at the fitted dead time."""
-        if t == getattr(self, "entry_", None) and getattr(self, "observed_weights_", None) is not None:
-            return self.observed_weights_
+        if t == getattr(self, "_shift_", None):
+            return self._shift_weights_
         return self.weights_above(t)
 
     def _row_logliks(self, lower, upper, entry) -> np.ndarray:
@@ -622,9 +627,10 @@ class ExponentialMixture(_Params):
             trunc = 0.0
         else:
             t = np.asarray(entry, dtype=np.float64).reshape(n)
-            w = self.weights_
-            lo, hi = lower, upper
-            trunc = _dist.logsf(t, w, mu)
+            s = self._shift_ if np.all(t >= self._shift_) else 0.0
+            w = self._weights_at(s)
+            lo, hi = lower - s, upper - s
+            trunc = _dist.logsf(t - s, w, mu)
         with np.errstate(divide="ignore"):
             lw = np.log(w)
         exact = lo == hi

@@ -51,8 +51,9 @@ class Observations:
     trunc_w: _Array = None
     n_obs: int = 0
     kinds: tuple = field(default_factory=tuple)
-    #: A common dead time (scalar ``entry``) when > 0: every observation lies
-    #: above it and ``trunc`` is the single pair (dead_time, total weight).
+    #: A common dead time when > 0: every observation is truncated at or above
+    #: it (a scalar ``entry``: ``trunc`` is the single pair (dead_time, total
+    #: weight); per-observation entries all > 0: their minimum).
     dead_time: float = 0.0
 
     # ------------------------------------------------------------------
@@ -75,7 +76,8 @@ class Observations:
         return self.trunc is not None and bool(np.any(self.trunc > 0))
 
     def shifted(self) -> "Observations":
-        """The observations measured from the dead time, without truncation.
+        """The observations measured from the dead time (truncation pairs
+        above it stay, measured from it too).
 
         Exponential memorylessness: x > t has, under component k, the law
         t + Exp(mu_k), so the truncated likelihood of (w, mu) equals the
@@ -91,11 +93,22 @@ class Observations:
         def sh(a):
             return None if a is None else np.ascontiguousarray(np.maximum(a - t, 0.0))
 
-        kinds = tuple(k for k in self.kinds if k != "truncated")
+        trunc = trunc_w = None
+        if self.trunc is not None:
+            # per-observation entry times above the common one stay truncation
+            # pairs, measured from t: S(t_i) / S(t) is the survival at t_i - t
+            # of the mixture seen above t
+            keep = self.trunc > t
+            if keep.any():
+                trunc = np.ascontiguousarray(self.trunc[keep] - t)
+                trunc_w = None if self.trunc_w is None else np.ascontiguousarray(self.trunc_w[keep])
+        kinds = self.kinds if trunc is not None else \
+            tuple(k for k in self.kinds if k != "truncated")
         return Observations(exact=sh(self.exact), exact_w=self.exact_w,
                             right=sh(self.right), right_w=self.right_w,
                             lower=sh(self.lower), upper=sh(self.upper),
-                            interval_w=self.interval_w, n_obs=self.n_obs, kinds=kinds)
+                            interval_w=self.interval_w, trunc=trunc, trunc_w=trunc_w,
+                            n_obs=self.n_obs, kinds=kinds)
 
     def pseudo_values(self):
         """Values and weights for initialization: exact values, censoring
@@ -241,6 +254,10 @@ def _add_truncation(obs: Observations, t_scalar, t_arr, weights, lower_for_check
         if keep.any():
             obs.trunc = np.ascontiguousarray(t_arr[keep])
             obs.trunc_w = None if weights is None else np.ascontiguousarray(weights[keep])
+            if keep.all():
+                # every row is truncated: the smallest entry time is a common
+                # dead time (see Observations.shifted)
+                obs.dead_time = float(np.min(t_arr))
     return obs
 
 
