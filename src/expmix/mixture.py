@@ -195,7 +195,9 @@ class ExponentialMixture(_Params):
     w_k = w'_k e^{mu_k t} / sum_j w'_j e^{mu_j t}); per-observation entry
     times use missing-data EM in the C pass (the unseen observations below
     each entry time are the missing data), which converges more slowly when
-    the entry times remove most of a component (S(t) small).  If a fast
+    the entry times remove most of a component (S(t) small); when every
+    observation is truncated, the smallest entry time is handled as a dead
+    time as above and only the excess is missing data.  If a fast
     component lies so far below the dead time that its population weight
     exceeds the others by more than ~1e300, ``weights_`` underflows; the
     fit and ``observed_weights_`` stay exact.
