@@ -58,13 +58,17 @@ def main():
         "exact + per-observation entry": Observations(exact=xe, trunc=e, n_obs=n),
         "truncation pairs only": Observations(trunc=e, n_obs=n),
     }
-    print(f"One fused pass, N = {n:,}, K = {K}, n_threads = {nt} (best of {a.repeat})")
+    print(f"One fused pass, N = {n:,}, K = {K}, n_threads = {nt} (best of {a.repeat} "
+          "interleaved rounds)")
     print(f"{'kind':<32s}{'ms / pass':>12s}{'ns / obs':>12s}{'x exact':>10s}")
-    base = None
-    for name, obs in segments.items():
-        _core.pass_stats(obs, w, mu, nt)
-        t = best_time(lambda: _core.pass_stats(obs, w, mu, nt), a.repeat)
-        base = t if base is None else base
+    # rounds interleave the kinds, so that a busy period of a shared machine
+    # slows every kind alike; the best round of each kind is kept
+    best = {name: np.inf for name in segments}
+    for _ in range(a.repeat):
+        for name, obs in segments.items():
+            best[name] = min(best[name], best_time(lambda: _core.pass_stats(obs, w, mu, nt), 1))
+    base = best["exact"]
+    for name, t in best.items():
         print(f"{name:<32s}{1e3 * t:>12.3f}{1e9 * t / n:>12.2f}{t / base:>10.2f}")
 
     c = np.minimum(x, 2.0)
@@ -78,16 +82,17 @@ def main():
     print(f"\nEM fits, plain EM, {a.passes} passes (time per pass; the dead-time fit is the "
           "shifted data the facade fits)")
     print(f"{'data':<32s}{'ms / pass':>12s}{'x exact':>10s}")
-    base = None
-    for name, obs in fits.items():
-        def run():
-            ww, mm = w.copy(), mu.copy()
-            r = _core.fit(obs, ww, mm, max_iter=a.passes, tol=0.0, accel=0, n_threads=nt,
-                          history=False, interruptible=False)
-            return r["n_passes"]
-        run()
-        t = best_time(run, max(2, a.repeat // 2)) / (a.passes + 1)
-        base = t if base is None else base
+    def run(obs):
+        ww, mm = w.copy(), mu.copy()
+        _core.fit(obs, ww, mm, max_iter=a.passes, tol=0.0, accel=0, n_threads=nt,
+                  history=False, interruptible=False)
+
+    best = {name: np.inf for name in fits}
+    for _ in range(max(2, a.repeat // 2)):
+        for name, obs in fits.items():
+            best[name] = min(best[name], best_time(lambda: run(obs), 1) / (a.passes + 1))
+    base = best["exact"]
+    for name, t in best.items():
         print(f"{name:<32s}{1e3 * t:>12.3f}{t / base:>10.2f}")
 
 

@@ -259,8 +259,10 @@ static void block_interval(const em_par *p, const double *lo, const double *hi,
  * loop is a straight, vectorizable loop over pairs (only per-pair vectors on
  * the stack: log S(t) is formed by a max pass and a sum pass over k).
  *   loglik      -= v log S(t)
- *   R_k         += v w_k (1 - e^{-u}) / S(t)        u = mu_k t, in log space
- *   X_k         += the same times t g(u)            (no 0 * inf, no 1/S overflow)
+ *   R_k         += v e^{log w_k - log S(t)} (1 - e^{-u})     u = mu_k t
+ *   X_k         += the same times t g(u)
+ * (w_k / S(t) as one exponential: no 0 * inf for w_k = 0, and no overflow of
+ * 1/S(t) when S(t) underflows but w_k / S(t) does not)
  * Pairs with t = 0 or v = 0 (and the padding) contribute exactly 0. */
 static void block_trunc(const em_par *p, const double *t, const double *wt,
                         int64_t n, double *acc)
@@ -309,7 +311,7 @@ static void block_trunc(const em_par *p, const double *t, const double *wt,
                                     + u2 * (-1.0 / 30240.0 + u2 * (1.0 / 1209600.0))));
                     double direct = (p1 - u * (1.0 + m1)) / (u * p1);
                     double g = em_vm_selm(em_vm_signmask(u - 0.1), series, direct);
-                    double r = vs[i] * em_exp(lwk + em_log(p1) - ls[i]);
+                    double r = vs[i] * em_exp(lwk - ls[i]) * p1;
                     accR[l] += r;
                     accX[l] += r * ts[i] * g;
                 }
