@@ -25,7 +25,9 @@ int main(void){
   double be=1e9,bi=1e9,bt=1e9;
   for(int r=0;r<9;r++){
     double t0=now(); em_pass(&de, K, w, mu, 1, &s); double t1=now(); em_pass(&di, K, w, mu, 1, &s); double t2=now(); em_pass(&dt, K, w, mu, 1, &s); double t3=now();
-    if(t1-t0<be)be=t1-t0; if(t2-t1<bi)bi=t2-t1; if(t3-t2<bt)bt=t3-t2;
+    if (t1 - t0 < be) be = t1 - t0;
+    if (t2 - t1 < bi) bi = t2 - t1;
+    if (t3 - t2 < bt) bt = t3 - t2;
   }
   printf("exact %.1f ms  interval %.1f ms (%.2fx)  trunc %.1f ms (%.2fx)\n", be*1e3, bi*1e3, bi/be, bt*1e3, bt/be);
   return 0;
