@@ -123,9 +123,15 @@ static int has_information(const em_data *d)
 {
     for (int64_t i = 0; i < d->n_exact; i++)
         if (!d->exact_w || d->exact_w[i] > 0.0) return 1;
-    for (int64_t i = 0; i < d->n_interval; i++)
-        if (d->lower[i] > 0.0 && (!d->interval_w || d->interval_w[i] > 0.0)) return 1;
-    return 0;
+    int left = 0, right = 0;
+    for (int64_t i = 0; i < d->n_interval; i++) {
+        if (d->interval_w && !(d->interval_w[i] > 0.0)) continue;
+        if (d->lower[i] > 0.0) return 1;
+        left = 1;                       /* [0, b): bounds the rate from below */
+    }
+    for (int64_t i = 0; i < d->n_right && left && !right; i++)
+        right = d->right[i] > 0.0 && (!d->right_w || d->right_w[i] > 0.0);
+    return left && right;               /* e.g. current-status data */
 }
 
 static void record(em_result *r, const em_ctx *c, int64_t max_hist, double ll)

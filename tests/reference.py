@@ -98,3 +98,62 @@ def hessian_fd(f, x, rel_step=1e-3):
             a, b = d2(i, j, rel_step), d2(i, j, rel_step / 2)
             H[i, j] = H[j, i] = (4 * b - a) / 3
     return H
+def loglik_and_grad(theta, K, exact=None, exact_w=None, right=None, right_w=None,
+                    lower=None, upper=None, interval_w=None, entry=None, entry_w=None):
+    """Observed-data log-likelihood and its gradient in theta (direct
+    formulas: d lse_k a_ik = sum_k r_ik d a_ik, with r the softmax of a)."""
+    lw, lmu = unpack(theta, K)
+    w, mu = np.exp(lw), np.exp(lmu)
+    ll, gw, gm = 0.0, np.zeros(K), np.zeros(K)
+
+    def add(a, da_dlmu, v, sign):
+        nonlocal ll, gw, gm
+        lse = logsumexp(a, axis=1)
+        r = np.exp(a - lse[:, None])
+        v = np.ones(a.shape[0]) if v is None else np.asarray(v, float)
+        ll += sign * np.sum(v * lse)
+        gw += sign * (v @ r - v.sum() * w)
+        gm += sign * np.sum(v[:, None] * r * da_dlmu, axis=0)
+
+    if exact is not None:
+        x = np.asarray(exact, float)
+        add(lw + lmu - np.outer(x, mu), 1.0 - np.outer(x, mu), exact_w, 1.0)
+    if right is not None:
+        c = np.asarray(right, float)
+        add(lw - np.outer(c, mu), -np.outer(c, mu), right_w, 1.0)
+    if lower is not None:
+        a0, b0 = np.asarray(lower, float), np.asarray(upper, float)
+        u = np.outer(b0 - a0, mu)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            du = np.where(u > 1e-300, u / np.expm1(u), 1.0)
+        add(lw - np.outer(a0, mu) + np.log(-np.expm1(-u)), -np.outer(a0, mu) + du,
+            interval_w, 1.0)
+    if entry is not None:
+        t = np.asarray(entry, float)
+        add(lw - np.outer(t, mu), -np.outer(t, mu), entry_w, -1.0)
+    return ll, np.concatenate((gw[1:], gm))
+
+
+def direct_mle_grad(K, rng, n_starts=20, scale=1.0, **data):
+    """As direct_mle, with the analytic gradient (faster, tighter optimum)."""
+    best = (-np.inf, None)
+
+    def f(th):
+        ll, g = loglik_and_grad(th, K, **data)
+        return -ll, -g
+
+    with np.errstate(all="ignore"):
+        for _ in range(n_starts):
+            th0 = np.concatenate((rng.normal(size=K - 1),
+                                  np.log(rng.uniform(0.01, 100, size=K) / scale)))
+            try:
+                res = minimize(f, th0, jac=True, method="L-BFGS-B",
+                               options=dict(maxiter=5000, ftol=1e-15, gtol=1e-10))
+                res = minimize(f, res.x, jac=True, method="BFGS",
+                               options=dict(maxiter=500, gtol=1e-9))
+            except (FloatingPointError, ValueError):
+                continue
+            if np.isfinite(res.fun) and -res.fun > best[0]:
+                best = (-res.fun, res.x)
+    lw, lmu = unpack(best[1], K)
+    return best[0], np.exp(lw), np.exp(lmu)

@@ -15,7 +15,7 @@ from . import distributions as _dist
 from ._init import INIT_METHODS, starting_points
 from ._threads import effective_n_threads
 from .exceptions import ConvergenceWarning, DegenerateFitError, DegenerateFitWarning, NotFittedError
-from .observations import Observations, from_histogram, from_intervals, from_samples
+from .observations import Observations, _as_float_1d, from_histogram, from_intervals, from_samples
 
 __all__ = ["ExponentialMixture"]
 
@@ -192,6 +192,20 @@ class ExponentialMixture(_Params):
         Per restart: log_likelihood, status, n_iter, start.
     data_kinds_ : tuple of str
         Kinds of observations fitted ("exact", "right", "interval", "truncated").
+    entry_ : float or None
+        The common dead time (scalar ``entry``) of the fitted data, 0.0 when
+        the data were not truncated, None for per-observation entry times.
+    observed_weights_ : ndarray (K,) or None
+        Weights of the components among the observations above the dead time,
+        w_k e^{-mu_k t} / S(t) (what a dwell-time histogram above the dead
+        time shows); equal to ``weights_`` without truncation, None for
+        per-observation entry times (use ``weights_above(t)``).
+    bic_, aic_ : float
+        BIC and AIC of the fitted data, of whatever kind:
+        -2 log_likelihood_ + p log n and -2 log_likelihood_ + 2p, with
+        p = 2K - 1 and n = ``total_weight_`` (the number of observations when
+        unweighted, the total count of a histogram).  Truncated observations
+        count once (the unseen ones below the dead time do not enter n).
 
     Notes
     -----
@@ -205,6 +219,24 @@ class ExponentialMixture(_Params):
     intervals (``fit_intervals``) removes it.  A restart whose weight falls
     below 1e-12 stops too; it is kept (its likelihood is finite) and flagged
     in ``status_``.
+
+    Censored, binned and truncated data.  Every likelihood term is exact:
+    the density of an exact value, the survival S(c) of a right-censored
+    one, the bin probability F(b) - F(a) (in log space, exact far in the
+    tail) of an interval, each divided by S(t) when the observation is
+    left-truncated at t.  The fitted ``weights_`` and ``rates_`` describe
+    the untruncated population; ``observed_weights_`` are the weights seen
+    above a common dead time.  A common dead time (scalar ``entry``) is
+    fitted through memorylessness (the data measured from t, then
+    w_k = w'_k e^{mu_k t} / sum_j w'_j e^{mu_j t}); per-observation entry
+    times use missing-data EM in the C pass (the unseen observations below
+    each entry time are the missing data), which converges more slowly when
+    the entry times remove most of a component (S(t) small); when every
+    observation is truncated, the smallest entry time is handled as a dead
+    time as above and only the excess is missing data.  If a fast
+    component lies so far below the dead time that its population weight
+    exceeds the others by more than ~1e300, ``weights_`` underflows; the
+    fit and ``observed_weights_`` stay exact.
     """
 
     def __init__(self, n_components: int = 1, *, tol: float = 1e-10, max_iter: int = 1000,
@@ -334,6 +366,8 @@ class ExponentialMixture(_Params):
         return self.predict(X, event_observed=event_observed)
 
     def _fit(self: _Self, obs: Observations) -> _Self:
+        if getattr(obs, "dead_time", 0.0) > 0:
+            return self._fit_dead_time(obs)
         w0, mu0 = self._validate_params()
         K = int(self.n_components)
         n_threads = effective_n_threads(self.n_threads)
@@ -424,6 +458,7 @@ class ExponentialMixture(_Params):
                                start=(np.asarray(r["start"][0]), np.asarray(r["start"][1])))
                           for r in runs]
         self._obs = obs
+        self._set_observation_attrs(obs)
         return self
 
     # ------------------------------------------------------------------
@@ -431,26 +466,36 @@ class ExponentialMixture(_Params):
 
     def score_samples(self, X: ArrayLike, *, event_observed: Optional[ArrayLike] = None,
                       entry: EntryLike = None) -> np.ndarray:
-        """Log-likelihood of each observation: log-density of exact values,
-        log-survival of censored ones, minus log S(entry) when truncated.
+        """Log-likelihood of each observation under the fitted model.
 
-        Returns an array of shape (n,), in the order of X.
+        The log-density of an exact value, the log-survival of a censored one
+        (``event_observed[i] == False``), minus ``log S(entry[i])`` when the
+        observation is left-truncated (``entry``: a scalar dead time or one
+        entry time per observation, validated as in :meth:`fit`).  The values
+        sum to :meth:`log_likelihood` of the same data.
+
+        Returns
+        -------
+        ndarray of shape (n,), in the order of ``X``.
         """
         self._check_fitted()
         x = _as_values(X)
-        out = _dist.logpdf(x, self.weights_, self.rates_)
-        if event_observed is not None:
-            ev = _as_events(event_observed, x.shape[0])
-            out = np.where(ev, out, _dist.logsf(x, self.weights_, self.rates_))
-        if entry is not None:
-            t = np.broadcast_to(np.asarray(entry, dtype=np.float64), x.shape)
-            if np.isnan(t).any() or (t < 0).any():
-                raise ValueError("entry must be non-negative")
-            out = out - _dist.logsf(t, self.weights_, self.rates_)
-        return out
+        # full validation (entry below X, event flags, NaN ...) as in fit
+        from_samples(x, None, event_observed, entry, check_information=False)
+        ev = np.ones(x.shape[0], bool) if event_observed is None \
+            else _as_events(event_observed, x.shape[0])
+        lower = x
+        upper = np.where(ev, x, np.inf)
+        return self._row_logliks(lower, upper, entry)
 
     def _loglik_obs(self, obs: Observations) -> float:
-        ll, _, _, _ = _core.pass_stats(obs, np.ascontiguousarray(self.weights_),
+        w = self.weights_
+        if getattr(obs, "dead_time", 0.0) > 0:
+            # memorylessness: the truncated likelihood is that of the data
+            # measured from the dead time under the weights seen above it
+            w = self._weights_at(obs.dead_time)
+            obs = obs.shifted()
+        ll, _, _, _ = _core.pass_stats(obs, np.ascontiguousarray(w),
                                        np.ascontiguousarray(self.rates_),
                                        effective_n_threads(self.n_threads))
         return float(ll)
@@ -459,7 +504,7 @@ class ExponentialMixture(_Params):
               event_observed: Optional[ArrayLike] = None, entry: EntryLike = None) -> float:
         """Mean log-likelihood per unit weight of the observations."""
         self._check_fitted()
-        obs = from_samples(X, sample_weight, event_observed, entry)
+        obs = from_samples(X, sample_weight, event_observed, entry, check_information=False)
         return self._loglik_obs(obs) / obs.total_weight
 
     def log_likelihood(self, X: ArrayLike, sample_weight: Optional[ArrayLike] = None, *,
@@ -467,13 +512,14 @@ class ExponentialMixture(_Params):
                        entry: EntryLike = None) -> float:
         """Total (weighted) log-likelihood of the observations."""
         self._check_fitted()
-        return self._loglik_obs(from_samples(X, sample_weight, event_observed, entry))
+        return self._loglik_obs(from_samples(X, sample_weight, event_observed, entry,
+                                             check_information=False))
 
     def _criterion(self, X: ArrayLike, sample_weight: Optional[ArrayLike],
                    event_observed: Optional[ArrayLike], entry: EntryLike,
                    penalty: Callable[[int, float], float]) -> float:
         self._check_fitted()
-        obs = from_samples(X, sample_weight, event_observed, entry)
+        obs = from_samples(X, sample_weight, event_observed, entry, check_information=False)
         return -2.0 * self._loglik_obs(obs) + penalty(self.n_parameters_, obs.total_weight)
 
     def bic(self, X: ArrayLike, sample_weight: Optional[ArrayLike] = None, *,
@@ -573,7 +619,8 @@ class ExponentialMixture(_Params):
         t = float(t)
         if not np.isfinite(t) or t < 0:
             raise ValueError(f"t must be a finite number >= 0, got {t!r}")
-        a = np.log(self.weights_) - self.rates_ * t
+        with np.errstate(divide="ignore"):
+            a = np.log(self.weights_) - self.rates_ * t
         a -= a.max()
         p = np.exp(a)
         return p / p.sum()
@@ -653,6 +700,160 @@ class ExponentialMixture(_Params):
         """
         from . import plotting
         return plotting.plot_survival(self, X, event_observed=event_observed, ax=ax, **kwargs)
+
+
+    # censored, binned and truncated data: fitting with a dead time, the
+    # weights seen above it, and evaluation of interval / histogram data
+
+    def _fit_dead_time(self, obs: Observations):
+        """Fit with a common dead time t by memorylessness: fit the data
+        measured from t (exact, no missing data), whose weights are those
+        seen above t, then map them to the population,
+        w_k = w'_k e^{mu_k t} / sum_j w'_j e^{mu_j t}."""
+        t = float(obs.dead_time)
+        w_user = self.weights_init
+        if w_user is not None and self.rates_init is not None:
+            # a user start describes the population: the shifted fit starts
+            # from the weights it implies above t
+            a = np.log(np.asarray(w_user, float)) - np.asarray(self.rates_init, float) * t
+            a = np.exp(a - a.max())
+            self.weights_init = np.maximum(a / a.sum(), 1e-300)
+        try:
+            self._fit(obs.shifted())
+        finally:
+            self.weights_init = w_user
+        observed = self.weights_
+        with np.errstate(divide="ignore"):
+            a = np.log(observed) + self.rates_ * t
+        a -= a.max()
+        w = np.exp(a)
+        self.weights_ = w / w.sum()
+        self.data_kinds_ = obs.kinds
+        self._set_observation_attrs(obs)
+        # inference works on the truncated likelihood of the data as given
+        # (equal to the shifted one by memorylessness)
+        self._obs = obs
+        self._se_cache = None
+        self._shift_, self._shift_weights_ = t, observed
+        if self.entry_ is not None:
+            self.observed_weights_ = observed
+        return self
+
+    def _set_observation_attrs(self, obs: Observations):
+        t = float(getattr(obs, "dead_time", 0.0))
+        per_observation = (obs.shifted().trunc if t > 0 else obs.trunc) is not None
+        self.entry_ = None if per_observation else t
+        self.observed_weights_ = None if per_observation else self.weights_above(t)
+        self._shift_, self._shift_weights_ = 0.0, self.weights_
+        n = self.total_weight_
+        self.bic_ = -2.0 * self.log_likelihood_ + self.n_parameters_ * np.log(n)
+        self.aic_ = -2.0 * self.log_likelihood_ + 2.0 * self.n_parameters_
+
+    def _weights_at(self, t: float) -> np.ndarray:
+        """Weights seen above t; exact (no underflow) at the fitted dead time."""
+        if t == getattr(self, "_shift_", None):
+            return self._shift_weights_
+        return self.weights_above(t)
+
+    def _row_logliks(self, lower, upper, entry) -> np.ndarray:
+        """Per-row log-likelihood of validated bounds (exact: lower == upper,
+        right-censored: upper == inf) with optional truncation ``entry``."""
+        n = lower.shape[0]
+        mu = self.rates_
+        if entry is None or np.ndim(entry) == 0:
+            t = 0.0 if entry is None else float(entry)
+            w = self._weights_at(t)        # shift by a common t (memorylessness)
+            lo, hi = lower - t, upper - t
+            trunc = 0.0
+        else:
+            t = np.asarray(entry, dtype=np.float64).reshape(n)
+            s = self._shift_ if np.all(t >= self._shift_) else 0.0
+            w = self._weights_at(s)
+            lo, hi = lower - s, upper - s
+            trunc = _dist.logsf(t - s, w, mu)
+        with np.errstate(divide="ignore"):
+            lw = np.log(w)
+        exact = lo == hi
+        d = np.where(exact | np.isinf(hi), 1.0, hi - lo)
+        a = lw - np.multiply.outer(lo, mu)
+        with np.errstate(divide="ignore"):
+            a_int = a + np.log(-np.expm1(-np.multiply.outer(d, mu)))
+        a = np.where(exact[:, None], a + np.log(mu),
+                     np.where(np.isinf(hi)[:, None], a, a_int))
+        return _dist._lse(a) - trunc
+
+    # interval-censored data -------------------------------------------
+
+    def score_samples_intervals(self, lower, upper, *, entry=None):
+        """Log-likelihood of each interval-censored observation.
+
+        ``log P(lower < x < upper)`` (the log-density when ``lower == upper``,
+        the log-survival when ``upper == inf``), minus ``log S(entry)`` when
+        truncated.  Inputs are validated as in :meth:`fit_intervals`.
+
+        Returns
+        -------
+        ndarray of shape (n,), in the order of the inputs.
+        """
+        self._check_fitted()
+        from_intervals(lower, upper, None, entry, check_information=False)
+        lo = _as_float_1d(lower, "lower")
+        hi = _as_float_1d(upper, "upper")
+        return self._row_logliks(lo, hi, entry)
+
+    def log_likelihood_intervals(self, lower, upper, sample_weight=None, *, entry=None):
+        """Total (weighted) log-likelihood of interval-censored observations,
+        the quantity :meth:`fit_intervals` maximizes."""
+        self._check_fitted()
+        return self._loglik_obs(from_intervals(lower, upper, sample_weight, entry,
+                                               check_information=False))
+
+    def score_intervals(self, lower, upper, sample_weight=None, *, entry=None):
+        """Mean log-likelihood per unit weight of interval-censored observations."""
+        self._check_fitted()
+        obs = from_intervals(lower, upper, sample_weight, entry, check_information=False)
+        return self._loglik_obs(obs) / obs.total_weight
+
+    def bic_intervals(self, lower, upper, sample_weight=None, *, entry=None):
+        """BIC of interval-censored observations: -2 logL + p log n, with
+        p = 2K - 1 and n the total weight (number of rows when unweighted)."""
+        self._check_fitted()
+        obs = from_intervals(lower, upper, sample_weight, entry, check_information=False)
+        return -2.0 * self._loglik_obs(obs) + self.n_parameters_ * np.log(obs.total_weight)
+
+    def aic_intervals(self, lower, upper, sample_weight=None, *, entry=None):
+        """AIC of interval-censored observations: -2 logL + 2p."""
+        self._check_fitted()
+        obs = from_intervals(lower, upper, sample_weight, entry, check_information=False)
+        return -2.0 * self._loglik_obs(obs) + 2.0 * self.n_parameters_
+
+    # histograms -------------------------------------------------------
+
+    def log_likelihood_histogram(self, edges, counts, *, entry=None):
+        """Total log-likelihood of a histogram, sum_i counts[i] log P(bin i)
+        (divided by S(entry) when truncated), the quantity
+        :meth:`fit_histogram` maximizes."""
+        self._check_fitted()
+        return self._loglik_obs(from_histogram(edges, counts, entry, check_information=False))
+
+    def score_histogram(self, edges, counts, *, entry=None):
+        """Mean log-likelihood per counted observation of a histogram."""
+        self._check_fitted()
+        obs = from_histogram(edges, counts, entry, check_information=False)
+        return self._loglik_obs(obs) / obs.total_weight
+
+    def bic_histogram(self, edges, counts, *, entry=None):
+        """BIC of a histogram: -2 logL + p log n, n = the total count."""
+        self._check_fitted()
+        obs = from_histogram(edges, counts, entry, check_information=False)
+        return -2.0 * self._loglik_obs(obs) + self.n_parameters_ * np.log(obs.total_weight)
+
+    def aic_histogram(self, edges, counts, *, entry=None):
+        """AIC of a histogram: -2 logL + 2p."""
+        self._check_fitted()
+        obs = from_histogram(edges, counts, entry, check_information=False)
+        return -2.0 * self._loglik_obs(obs) + 2.0 * self.n_parameters_
+
 
 
 def _as_values(X: ArrayLike) -> np.ndarray:

@@ -51,6 +51,10 @@ class Observations:
     trunc_w: _Array = None
     n_obs: int = 0
     kinds: tuple = field(default_factory=tuple)
+    #: A common dead time when > 0: every observation is truncated at or above
+    #: it (a scalar ``entry``: ``trunc`` is the single pair (dead_time, total
+    #: weight); per-observation entries all > 0: their minimum).
+    dead_time: float = 0.0
 
     # ------------------------------------------------------------------
     @property
@@ -70,6 +74,41 @@ class Observations:
     @property
     def truncated(self) -> bool:
         return self.trunc is not None and bool(np.any(self.trunc > 0))
+
+    def shifted(self) -> "Observations":
+        """The observations measured from the dead time (truncation pairs
+        above it stay, measured from it too).
+
+        Exponential memorylessness: x > t has, under component k, the law
+        t + Exp(mu_k), so the truncated likelihood of (w, mu) equals the
+        untruncated likelihood of the shifted data under
+        (w_k e^{-mu_k t} / S(t), mu).  Fitting the shifted data is exact and
+        avoids the slow convergence of missing-data EM when S(t) is small.
+        Returns ``self`` when there is no dead time.
+        """
+        t = float(self.dead_time)
+        if not t > 0:
+            return self
+
+        def sh(a):
+            return None if a is None else np.ascontiguousarray(np.maximum(a - t, 0.0))
+
+        trunc = trunc_w = None
+        if self.trunc is not None:
+            # per-observation entry times above the common one stay truncation
+            # pairs, measured from t: S(t_i) / S(t) is the survival at t_i - t
+            # of the mixture seen above t
+            keep = self.trunc > t
+            if keep.any():
+                trunc = np.ascontiguousarray(self.trunc[keep] - t)
+                trunc_w = None if self.trunc_w is None else np.ascontiguousarray(self.trunc_w[keep])
+        kinds = self.kinds if trunc is not None else \
+            tuple(k for k in self.kinds if k != "truncated")
+        return Observations(exact=sh(self.exact), exact_w=self.exact_w,
+                            right=sh(self.right), right_w=self.right_w,
+                            lower=sh(self.lower), upper=sh(self.upper),
+                            interval_w=self.interval_w, trunc=trunc, trunc_w=trunc_w,
+                            n_obs=self.n_obs, kinds=kinds)
 
     def pseudo_values(self):
         """Values and weights for initialization: exact values, censoring
@@ -244,6 +283,7 @@ def _add_truncation(obs: Observations, t_scalar, t_arr, weights, lower_for_check
             tw = float(n) if weights is None else float(np.sum(weights))
             obs.trunc = np.array([t_scalar])
             obs.trunc_w = np.array([tw])
+            obs.dead_time = float(t_scalar)
     elif t_arr is not None:
         bad = t_arr > lower_for_check
         if bad.any():
@@ -255,10 +295,15 @@ def _add_truncation(obs: Observations, t_scalar, t_arr, weights, lower_for_check
         if keep.any():
             obs.trunc = np.ascontiguousarray(t_arr[keep])
             obs.trunc_w = None if weights is None else np.ascontiguousarray(weights[keep])
+            if keep.all():
+                # every row is truncated: the smallest entry time is a common
+                # dead time (see Observations.shifted)
+                obs.dead_time = float(np.min(t_arr))
     return obs
 
 
-def from_samples(X, sample_weight=None, event_observed=None, entry=None) -> Observations:
+def from_samples(X, sample_weight=None, event_observed=None, entry=None, *,
+                 check_information=True) -> Observations:
     """Observations from values, optional censoring flags and entry times.
 
     ``event_observed[i] == False`` means ``X[i]`` is a right-censoring time
@@ -316,11 +361,16 @@ def from_samples(X, sample_weight=None, event_observed=None, entry=None) -> Obse
     if obs.trunc is not None:
         kinds.append("truncated")
     obs.kinds = tuple(kinds)
-    _check_informative(obs)
+    t_row = 0.0 if t_arr is None else t_arr
+    if t_scalar is not None:
+        t_row = t_scalar
+    if check_information:
+        _check_information(x - t_row, np.where(ev, x - t_row, np.inf), w)
     return obs
 
 
-def from_intervals(lower, upper, sample_weight=None, entry=None) -> Observations:
+def from_intervals(lower, upper, sample_weight=None, entry=None, *,
+                   check_information=True) -> Observations:
     """Observations from interval bounds: lower == upper is exact, upper = inf
     is right-censored, otherwise interval-censored."""
     lo = _as_float_1d(lower, "lower")
@@ -368,11 +418,15 @@ def from_intervals(lower, upper, sample_weight=None, entry=None) -> Observations
     if obs.trunc is not None:
         kinds.append("truncated")
     obs.kinds = tuple(kinds)
-    _check_informative(obs)
+    t_row = 0.0 if t_arr is None else t_arr
+    if t_scalar is not None:
+        t_row = t_scalar
+    if check_information:
+        _check_information(lo - t_row, hi - t_row, w)
     return obs
 
 
-def from_histogram(edges, counts, entry=None) -> Observations:
+def from_histogram(edges, counts, entry=None, *, check_information=True) -> Observations:
     """Observations from a histogram: bin i is [edges[i], edges[i+1]) with
     weight counts[i]; the last edge may be inf (an open last bin)."""
     e = _as_float_1d(edges, "edges", allow_2d_column=False)
@@ -404,24 +458,45 @@ def from_histogram(edges, counts, entry=None) -> Observations:
                          "the histogram must start at or above the truncation point")
     keep = c > 0
     lo, hi, w = e[:-1][keep], e[1:][keep], c[keep]
-    return from_intervals(lo, hi, sample_weight=w, entry=t_scalar)
+    t0 = 0.0 if t_scalar is None else t_scalar
+    if check_information and lo.shape[0] == 1 and lo[0] <= t0 and np.isinf(hi[0]):
+        raise ValueError(f"all counts are in the single bin [{float(lo[0])!r}, inf), which "
+                         "covers every possible value: such a histogram carries no information "
+                         "about the rates (at least two bins with counts are needed)")
+    return from_intervals(lo, hi, sample_weight=w, entry=t_scalar,
+                          check_information=check_information)
 
 
-def _check_informative(obs: Observations) -> None:
-    exposure = 0.0
-    for seg in (obs.exact, obs.right, obs.upper):
-        if seg is not None:
-            exposure += float(np.max(seg))
-    if obs.informative_weight() > 0 and exposure == 0.0:
-        raise ValueError("every observed value is 0: the maximum-likelihood rate is infinite. "
-                         "If the values were rounded to a resolution d, fit them as intervals "
-                         "[0, d) with fit_intervals")
-    if obs.informative_weight() <= 0:
-        if obs.exact is None and obs.lower is None:
-            raise ValueError("every observation is right-censored: the data carry no "
-                             "information to estimate rates (at least one observed event "
-                             "or a bounded interval is needed)")
-        raise ValueError("the data carry no information to estimate the rates: every "
-                         "observation is right-censored or left-censored at 0 (at least "
-                         "one exact value or an interval with a positive lower bound is "
-                         "needed)")
+def _check_information(lo, hi, w) -> None:
+    """Reject data that cannot give finite, positive rates.
+
+    ``lo``, ``hi``: per-row bounds measured from the row's truncation time
+    (exact rows have lo == hi, right-censored hi == inf).  A rate is bounded
+    above by a row that shows exposure (lo > 0: exact x > 0, censoring time
+    c > 0, interval with lower > 0) and below by a row that bounds x from above
+    (exact or hi < inf).  Both are needed (for K = 1 the MLE is then finite
+    and positive; e.g. left- and right-censored rows together, "current
+    status" data, suffice).
+    """
+    pos = np.ones(lo.shape[0], bool) if w is None else w > 0
+    exact = pos & (lo == hi)
+    bounded = pos & np.isfinite(hi)
+    exposure = pos & (lo > 0)
+    if exposure.any() and bounded.any():
+        return
+    if not bounded.any():
+        if not (lo[pos] > 0).any():
+            raise ValueError("every observation is right-censored at its entry time (the "
+                             "interval [entry, inf) covers every possible value): the data "
+                             "carry no information about the rates")
+        raise ValueError("every observation is right-censored: the data carry no information "
+                         "to estimate rates (the likelihood grows without bound as the rates go "
+                         "to 0; at least one observed event or a bounded interval is needed)")
+    if exact.any():
+        raise ValueError("every observed value is 0 (or equals its entry time): the "
+                         "maximum-likelihood rate is infinite. If the values were rounded to a "
+                         "resolution d, fit them as intervals [0, d) with fit_intervals")
+    raise ValueError("every observation is left-censored (0 <= x < upper, measured from the "
+                     "entry time) and none shows positive exposure: the maximum-likelihood rate "
+                     "is infinite (at least one exact value, an interval with a positive lower "
+                     "bound, or a right-censored observation is needed)")
