@@ -1,6 +1,7 @@
 """Choosing the number of components by information criteria."""
 from __future__ import annotations
 
+import numbers
 import warnings
 from dataclasses import dataclass, field
 from typing import Dict, List
@@ -69,9 +70,14 @@ def _select(obs: Observations, n_components, criterion, kwargs) -> SelectionResu
         raise ValueError(f"criterion must be one of {CRITERIA}, got {criterion!r}")
     criterion = criterion.lower()
     try:
-        ks = sorted(set(int(k) for k in n_components))
+        cand = list(n_components)
     except TypeError:
         raise TypeError("n_components must be an iterable of ints (e.g. range(1, 7))") from None
+    if isinstance(n_components, (str, bytes)) or any(
+            isinstance(k, (bool, np.bool_)) or not isinstance(k, numbers.Integral) for k in cand):
+        raise TypeError("n_components must be an iterable of ints (e.g. range(1, 7)), "
+                        f"got {n_components!r}")
+    ks = sorted(set(int(k) for k in cand))
     if not ks:
         raise ValueError("n_components is empty")
     if ks[0] < 1:
