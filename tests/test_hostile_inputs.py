@@ -157,6 +157,8 @@ CASES = [
     ("fit", "max_iter float", lambda: EM(1, max_iter=10.0).fit(X), Raises(TypeError, "max_iter must be an int")),
     ("fit", "max_iter 0", lambda: EM(1, max_iter=0).fit(X),
      Legal(lambda m: m.n_iter_ == 0 and m.status_ == "max_iter", "the start, flagged not converged")),
+    ("fit", "max_iter 2e6", lambda: EM(1, max_iter=2 * 10**6).fit(X),
+     Legal(lambda m: m.history_.shape == (0,) and m.converged_, "converges; no history kept above 1e6")),
     ("fit", "n_init 0", lambda: EM(1, n_init=0).fit(X), Raises(ValueError, "n_init must be >= 1")),
     ("fit", "n_init 1e20", lambda: EM(1, n_init=10**20).fit(X), Raises(ValueError, "n_init must be >= 1 and <= ")),
     ("fit", "n_init bool", lambda: EM(1, n_init=True).fit(X), Raises(TypeError, "n_init must be an int")),
