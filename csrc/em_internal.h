@@ -9,6 +9,18 @@
 #include <omp.h>
 #endif
 
+/* Allocation of the core's workspaces.  Tests build with
+ * -DEM_TEST_MALLOC_HOOK and define em_test_malloc to inject allocation
+ * failures (csrc/tests/test_alloc.c); the library itself uses malloc. */
+#include <stdlib.h>
+#ifdef EM_TEST_MALLOC_HOOK
+void *em_test_malloc(size_t n);
+#define EM_MALLOC(n) em_test_malloc(n)
+#endif
+#ifndef EM_MALLOC
+#define EM_MALLOC(n) malloc(n)
+#endif
+
 /* Observations per tile (unit of vectorization) and lanes per accumulator. */
 #define EM_TILE 64
 #define EM_LANES 8

@@ -156,7 +156,11 @@ int em_fit(const em_data *data, int K, double *w, double *mu,
  * from (w + i*K, mu + i*K) in place, with options opts[i] (or opts[0] when
  * same_options is nonzero) and result results[i]; history buffers are
  * per-problem.  Returns EM_OK or EM_ERR_ARGUMENT; per-problem status is in
- * results[i].status.  The interrupt callback of opts is not called. */
+ * results[i].status.  The interrupt callback of opts[0] (if not NULL) is
+ * called only from the calling thread, at most every opts[0].interrupt_seconds
+ * while that thread runs a fit; once it returns nonzero every running fit stops
+ * with EM_INTERRUPTED and fits not yet started are skipped (status
+ * EM_INTERRUPTED, n_iter 0, parameters untouched). */
 int em_fit_batch(int64_t n_problems, const em_data *data, int K,
                  double *w, double *mu, const em_options *opts, int same_options,
                  em_result *results, int n_threads);

@@ -283,23 +283,80 @@ done_error:
     return res->status = st;
 }
 
+/* Interrupt state shared by the fits of one batch.  Only the thread that
+ * called em_fit_batch (OpenMP thread 0) calls the user's callback (which may
+ * need the caller's thread, e.g. to take the Python GIL and check signals);
+ * every fit polls the shared flag, so all of them stop soon after. */
+typedef struct em_batch_stop {
+    em_interrupt_fn fn;
+    void *ctx;
+    int stop;
+} em_batch_stop;
+
+static int batch_stop_get(em_batch_stop *b)
+{
+    int v;
+#ifdef _OPENMP
+#pragma omp critical(em_batch_stop)
+#endif
+    v = b->stop;
+    return v;
+}
+
+static int batch_interrupt(void *p)
+{
+    em_batch_stop *b = (em_batch_stop *)p;
+#ifdef _OPENMP
+    int master = omp_get_thread_num() == 0;
+#else
+    int master = 1;
+#endif
+    if (master && b->fn(b->ctx)) {
+#ifdef _OPENMP
+#pragma omp critical(em_batch_stop)
+#endif
+        b->stop = 1;
+    }
+    return batch_stop_get(b);
+}
+
 int em_fit_batch(int64_t n_problems, const em_data *data, int K,
                  double *w, double *mu, const em_options *opts, int same_options,
                  em_result *results, int n_threads)
 {
     int64_t i;
+    em_batch_stop bs;
     if (n_problems < 0 || (n_problems > 0 && (!data || !w || !mu || !opts || !results)))
         return EM_ERR_ARGUMENT;
     if (K < 1 || K > EM_MAX_COMPONENTS || n_threads < 1) return EM_ERR_ARGUMENT;
     if (n_problems == 0) return EM_OK;
     if ((int64_t)n_threads > n_problems) n_threads = (int)n_problems;
+    bs.fn = opts[0].interrupt;
+    bs.ctx = opts[0].interrupt_ctx;
+    bs.stop = 0;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(dynamic, 1) num_threads(n_threads) if (n_threads > 1)
 #endif
     for (i = 0; i < n_problems; i++) {
         em_options o = same_options ? opts[0] : opts[i];
         o.n_threads = 1;
-        o.interrupt = NULL;
+        if (bs.fn) {
+            o.interrupt = batch_interrupt;
+            o.interrupt_ctx = &bs;
+            o.interrupt_seconds = opts[0].interrupt_seconds;
+        } else {
+            o.interrupt = NULL;
+        }
+        if (bs.fn && batch_stop_get(&bs)) {    /* interrupted: do not start this fit */
+            em_result *r = &results[i];
+            r->status = EM_INTERRUPTED;
+            r->n_iter = r->n_passes = r->n_history = 0;
+            r->loglik = NAN;
+            r->weight = 0.0;
+            r->degenerate_component = -1;
+            r->degenerate_kind = 0;
+            continue;
+        }
         em_fit(&data[i], K, w + (size_t)i * (size_t)K, mu + (size_t)i * (size_t)K,
                &o, &results[i]);
     }

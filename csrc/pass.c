@@ -379,8 +379,8 @@ int em_workspace_init(em_workspace *ws, const em_data *d, int K, int n_threads)
     ws->K = K;
     nslot = (size_t)(ws->layout.n_blocks > 0 ? ws->layout.n_blocks : 1) * (size_t)EM_SLOT(K);
     nscr = (size_t)n_threads * (size_t)EM_SCR_SIZE(K);
-    ws->slots = (double *)malloc(nslot * sizeof(double));
-    ws->scratch = (double *)malloc(nscr * sizeof(double));
+    ws->slots = (double *)EM_MALLOC(nslot * sizeof(double));
+    ws->scratch = (double *)EM_MALLOC(nscr * sizeof(double));
     if (!ws->slots || !ws->scratch) {
         em_workspace_free(ws);
         return EM_ERR_NOMEM;

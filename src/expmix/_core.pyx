@@ -96,6 +96,16 @@ cdef int _check_signals(void *ctx) noexcept nogil:
         return 1 if PyErr_CheckSignals_raw() != 0 else 0
 
 
+def _check_params(w, mu, str what):
+    """w and mu: same length, 1 <= K <= EM_MAX_COMPONENTS."""
+    if w.shape[0] != mu.shape[0]:
+        raise ValueError(f"{what}: w and mu must have the same length, got {w.shape[0]} "
+                         f"and {mu.shape[0]}")
+    if not 1 <= w.shape[0] <= EM_MAX_COMPONENTS:
+        raise ValueError(f"{what}: the number of components (length of w) must be between 1 "
+                         f"and {EM_MAX_COMPONENTS}, got {w.shape[0]}")
+
+
 def _raise_status(int st, str what):
     if st == EM_ERR_NOMEM:
         raise MemoryError(f"{what}: the C core could not allocate its workspace")
@@ -149,8 +159,9 @@ def fit(obs, double[::1] w, double[::1] mu, *, int64_t max_iter=1000, double tol
     cdef int K = w.shape[0]
     cdef int st
     cdef double[::1] hist
-    if mu.shape[0] != K:
-        raise ValueError("w and mu must have the same length")
+    _check_params(w, mu, "fit")
+    if max_iter < 0:
+        raise ValueError(f"fit: max_iter must be >= 0, got {max_iter}")
     _fill(&d, obs)
     _options(&o, max_iter, tol, n_threads, accel, weight_floor, rate_ceiling, scale)
     if interruptible:
@@ -182,13 +193,15 @@ def fit(obs, double[::1] w, double[::1] mu, *, int64_t max_iter=1000, double tol
 
 def fit_batch(list problems, double[:, ::1] w, double[:, ::1] mu, *, int64_t max_iter=1000,
               double tol=1e-10, int accel=1, double weight_floor=1e-12, double rate_ceiling=1e14,
-              scales=None, int n_threads=1, bint history=False):
+              scales=None, int n_threads=1, bint history=False, bint interruptible=True):
     """Fit many problems (observation sets) in parallel, each single-threaded.
 
     w, mu: (P, K) starting points, overwritten with the results.  scales: a
     sequence of P data scales (None: computed).  Returns a dict of arrays:
     status, n_iter, n_passes, loglik, weight, degenerate_component, and
-    history (list of arrays) when requested.
+    history (list of arrays) when requested.  With ``interruptible`` the
+    calling thread checks for signals (Ctrl-C) every 0.2 s; on a signal all
+    fits stop and its exception (KeyboardInterrupt) is raised.
     """
     cdef int64_t P = len(problems), i
     cdef int K = w.shape[1]
@@ -199,6 +212,10 @@ def fit_batch(list problems, double[:, ::1] w, double[:, ::1] mu, *, int64_t max
     cdef int st
     if w.shape[0] != P or mu.shape[0] != P or mu.shape[1] != K:
         raise ValueError("w and mu must be (n_problems, n_components)")
+    if not 1 <= K <= EM_MAX_COMPONENTS:
+        raise ValueError(f"fit_batch: n_components must be between 1 and {EM_MAX_COMPONENTS}, got {K}")
+    if max_iter < 0:
+        raise ValueError(f"fit_batch: max_iter must be >= 0, got {max_iter}")
     out_status = np.zeros(P, dtype=np.int32)
     out_iter = np.zeros(P, dtype=np.int64)
     out_pass = np.zeros(P, dtype=np.int64)
@@ -224,6 +241,9 @@ def fit_batch(list problems, double[:, ::1] w, double[:, ::1] mu, *, int64_t max
             _fill(&d[i], problems[i])
             s = float(scales[i]) if scales is not None else em_data_scale(&d[i])
             _options(&o[i], max_iter, tol, 1, accel, weight_floor, rate_ceiling, s)
+            if interruptible:
+                o[i].interrupt = _check_signals
+                o[i].interrupt_seconds = 0.2
             memset(&r[i], 0, sizeof(em_result))
             if history:
                 r[i].history = &hist[i, 0]
@@ -231,6 +251,10 @@ def fit_batch(list problems, double[:, ::1] w, double[:, ::1] mu, *, int64_t max
             st = em_fit_batch(P, d, K, &w[0, 0], &mu[0, 0], o, 0, r, n_threads)
         if st < 0:
             _raise_status(st, "fit_batch")
+        if interruptible:
+            for i in range(P):
+                if r[i].status == EM_INTERRUPTED:
+                    _raise_pending()
         for i in range(P):
             out_status[i] = r[i].status
             out_iter[i] = r[i].n_iter
@@ -256,8 +280,7 @@ def pass_stats(obs, const double[::1] w, const double[::1] mu, int n_threads=1):
     R = np.zeros(K, dtype=np.float64)
     X = np.zeros(K, dtype=np.float64)
     cdef double[::1] Rv = R, Xv = X
-    if mu.shape[0] != K:
-        raise ValueError("w and mu must have the same length")
+    _check_params(w, mu, "pass")
     _fill(&d, obs)
     s.n_components = K
     s.resp = &Rv[0]
@@ -275,6 +298,7 @@ def log_joint(obs, const double[::1] w, const double[::1] mu, int n_threads=1):
     cdef int K = w.shape[0]
     cdef int st
     cdef int64_t n
+    _check_params(w, mu, "log_joint")
     _fill(&d, obs)
     n = d.n_exact + d.n_right + d.n_interval
     out = np.empty((n, K), dtype=np.float64)
@@ -293,6 +317,7 @@ def log_survival(const double[::1] t, const double[::1] w, const double[::1] mu)
     cdef int64_t n = t.shape[0]
     cdef int K = w.shape[0]
     cdef int st
+    _check_params(w, mu, "log_survival")
     out = np.empty(n, dtype=np.float64)
     cdef double[::1] ov = out
     if n == 0:

@@ -15,6 +15,9 @@ from . import _core
 
 __all__ = ["effective_n_threads", "available_cpus"]
 
+#: Largest accepted n_threads (the C core takes an int).
+MAX_THREADS = 1 << 16
+
 
 def _cgroup_cpus():
     try:  # cgroup v2
@@ -61,5 +64,6 @@ def effective_n_threads(n_threads) -> int:
 def _check(n_threads):
     if isinstance(n_threads, bool) or not isinstance(n_threads, numbers.Integral):
         raise TypeError(f"n_threads must be None or an int >= 1, got {n_threads!r}")
-    if n_threads < 1 and n_threads != -1:
-        raise ValueError(f"n_threads must be None, -1 or an int >= 1, got {n_threads}")
+    if (n_threads < 1 and n_threads != -1) or n_threads > MAX_THREADS:
+        raise ValueError(f"n_threads must be None, -1 or an int between 1 and {MAX_THREADS}, "
+                         f"got {n_threads}")

@@ -15,7 +15,8 @@ from . import distributions as _dist
 from ._init import INIT_METHODS, starting_points
 from ._threads import effective_n_threads
 from .exceptions import ConvergenceWarning, DegenerateFitError, DegenerateFitWarning, NotFittedError
-from .observations import Observations, _as_float_1d, from_histogram, from_intervals, from_samples
+from .observations import (Observations, _as_float_1d, exact_weight, from_histogram,
+                           from_intervals, from_samples, power_of_two_scale, rescaled)
 
 __all__ = ["ExponentialMixture"]
 
@@ -31,6 +32,13 @@ _Self = TypeVar("_Self", bound="ExponentialMixture")
 #: threads (one thread each); larger fits run restarts one after another,
 #: each pass spread over blocks on all threads.  Never nested.
 BATCH_RESTART_MAX_OBS = 200_000
+
+#: Upper bounds of max_iter and n_init (beyond them a fit would never end).
+MAX_ITER_LIMIT = 10**9
+N_INIT_LIMIT = 10**5
+#: The log-likelihood history is kept when max_iter is at most this (it
+#: needs a buffer of max_iter + 1 doubles per restart); history_ is empty above.
+HISTORY_MAX_ITER = 10**6
 
 _STATUS = {0: "converged", 1: "max_iter", 2: "degenerate", 3: "interrupted"}
 
@@ -75,6 +83,10 @@ def _not_fitted_error() -> type:
                     "__reduce__": lambda self: (NotFittedError, self.args)})
         _SK_NOT_FITTED[base] = cls
     return cls
+
+
+class _Staged:
+    """Holder of fitted attributes until a fit has completed."""
 
 
 class _Params:
@@ -135,9 +147,11 @@ class ExponentialMixture(_Params):
         unit weight between iterations.
     max_iter : int, default 1000
         Maximum number of fused passes per restart (each EM update is one
-        pass; a SQUAREM cycle costs three).
+        pass; a SQUAREM cycle costs three); at most 10**9.  Above 10**6 no
+        ``history_`` is kept.
     n_init : int, default 1
-        Number of restarts; the one with the highest log-likelihood is kept.
+        Number of restarts (at most 10**5); the one with the highest
+        log-likelihood is kept.
     init : {"auto", "quantile", "kmeans", "random"}, default "auto"
         Starting points.  "quantile" is deterministic (K groups of equal
         weight of the sorted values); "kmeans" (k-means++ on log x) and
@@ -237,6 +251,32 @@ class ExponentialMixture(_Params):
     component lies so far below the dead time that its population weight
     exceeds the others by more than ~1e300, ``weights_`` underflows; the
     fit and ``observed_weights_`` stay exact.
+
+    Threads and interruption.  The C loop releases the GIL, so fits in
+    different Python threads run in parallel.  A fitted estimator may be
+    used for prediction, scoring and the distribution functions from any
+    number of threads at once.  Fitting the *same* estimator from two
+    threads at once is safe but pointless: the fitted attributes are
+    computed aside and set together at the end of a fit, so the estimator
+    always holds one complete fit (the one that finished last); use one
+    estimator per thread.  Ctrl-C (SIGINT) stops a fit within about 0.2 s
+    (the C loop checks for signals between iterations, and the calling thread
+    does so while restarts run in parallel) and raises KeyboardInterrupt; an
+    interrupted or failed fit leaves the estimator as it was (unfitted, or
+    fitted to the previous data).
+
+    Reproducibility.  Results are bitwise identical for every ``n_threads``
+    and across runs on the same build and CPU code path: every sum in the C
+    core is cut into fixed blocks added in a fixed order.  Tested on Linux
+    x86-64 (gcc 12, with and without OpenMP); a different compiler, compiler
+    flags, or CPU instruction set (another em_vmath code path, FMA
+    contraction) may change the last bits, but not the thread invariance.
+
+    Extreme magnitudes.  Data whose largest value lies outside [2**-256,
+    2**256] are fitted after an exact division by a power of two and the
+    rates mapped back, so fits work from about 1e-300 up to the largest
+    doubles.  Data so small that the rates would exceed the float64 range
+    (subnormal values) raise a ValueError.
     """
 
     def __init__(self, n_components: int = 1, *, tol: float = 1e-10, max_iter: int = 1000,
@@ -272,10 +312,10 @@ class ExponentialMixture(_Params):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, numbers.Integral):
                 raise TypeError(f"{name} must be an int, got {v!r}")
-        if self.max_iter < 0:
-            raise ValueError(f"max_iter must be >= 0, got {self.max_iter}")
-        if self.n_init < 1:
-            raise ValueError(f"n_init must be >= 1, got {self.n_init}")
+        if not 0 <= self.max_iter <= MAX_ITER_LIMIT:
+            raise ValueError(f"max_iter must be >= 0 and <= {MAX_ITER_LIMIT}, got {self.max_iter}")
+        if not 1 <= self.n_init <= N_INIT_LIMIT:
+            raise ValueError(f"n_init must be >= 1 and <= {N_INIT_LIMIT}, got {self.n_init}")
         if not isinstance(self.init, str) or self.init not in INIT_METHODS:
             raise ValueError(f"init must be one of {INIT_METHODS}, got {self.init!r}")
         if self.acceleration not in ("squarem", "none"):
@@ -376,11 +416,20 @@ class ExponentialMixture(_Params):
             raise ValueError(f"n_components={K} is larger than the number of observations "
                              f"({obs.n_obs}); at least one observation per component is needed")
         rng = _rng(self.random_state)
+        # Data at extreme magnitudes are fitted in exactly rescaled units
+        # (division by a power of two), then mapped back: see
+        # observations.power_of_two_scale.  s_data == 1.0 for ordinary data.
+        s_data = power_of_two_scale(obs)
+        obs_user = obs
+        obs = rescaled(obs, s_data)
+        if mu0 is not None:
+            mu0 = mu0 * s_data
         values, vweights = obs.pseudo_values()
         starts = starting_points(values, vweights, K, int(self.n_init), self.init, rng,
                                  weights_init=w0, rates_init=mu0)
         scale = float(_core.data_scale(obs))
         accel = 1 if self.acceleration == "squarem" else 0
+        keep_history = int(self.max_iter) <= HISTORY_MAX_ITER
         opts: Dict[str, Any] = dict(max_iter=int(self.max_iter), tol=float(self.tol), accel=accel, scale=scale)
         n_rows = obs.n_obs
         runs = []
@@ -388,12 +437,13 @@ class ExponentialMixture(_Params):
             W = np.ascontiguousarray([s[0] for s in starts], dtype=np.float64)
             M = np.ascontiguousarray([s[1] for s in starts], dtype=np.float64)
             out = _core.fit_batch([obs] * len(starts), W, M, scales=[scale] * len(starts),
-                                  n_threads=n_threads, history=True,
+                                  n_threads=n_threads, history=keep_history,
                                   max_iter=opts["max_iter"], tol=opts["tol"], accel=accel)
             for i in range(len(starts)):
                 runs.append(dict(w=W[i].copy(), mu=M[i].copy(), status=int(out["status"][i]),
                                  n_iter=int(out["n_iter"][i]), loglik=float(out["loglik"][i]),
-                                 weight=float(out["weight"][i]), history=out["history"][i],
+                                 weight=float(out["weight"][i]),
+                                 history=out["history"][i] if keep_history else np.zeros(0),
                                  degenerate_component=int(out["degenerate_component"][i]),
                                  degenerate_kind=int(out["degenerate_kind"][i]),
                                  start=starts[i]))
@@ -403,7 +453,7 @@ class ExponentialMixture(_Params):
             for s in starts:
                 w = np.ascontiguousarray(s[0], dtype=np.float64).copy()
                 mu = np.ascontiguousarray(s[1], dtype=np.float64).copy()
-                r = _core.fit(obs, w, mu, n_threads=n_threads, **opts)
+                r = _core.fit(obs, w, mu, n_threads=n_threads, history=keep_history, **opts)
                 runs.append(dict(w=w, mu=mu, start=s, **{k: r[k] for k in (
                     "status", "n_iter", "loglik", "weight", "history", "degenerate_component",
                     "degenerate_kind")}))
@@ -438,27 +488,44 @@ class ExponentialMixture(_Params):
                           f"the data support fewer than {K} components", DegenerateFitWarning,
                           stacklevel=3)
         order = np.argsort(-best["mu"], kind="stable")
-        self.weights_ = best["w"][order] / best["w"].sum()
-        self.rates_ = best["mu"][order]
-        self.means_ = 1.0 / self.rates_
-        self.converged_ = best["status"] == 0
-        self.n_iter_ = int(best["n_iter"])
-        self.log_likelihood_ = float(best["loglik"])
-        self.total_weight_ = float(best["weight"])
-        self.lower_bound_ = self.log_likelihood_ / self.total_weight_
-        self.history_ = np.asarray(best["history"])
-        self.n_parameters_ = 2 * K - 1
-        self.n_observations_ = int(obs.n_obs)
-        self.n_features_in_ = 1
-        self.status_ = _STATUS.get(best["status"], str(best["status"])) + \
+        # Attributes are staged and set together at the end, so an exception
+        # (or a KeyboardInterrupt during the C loop) leaves the estimator in
+        # its previous state: unfitted, or fitted to the previous data.
+        fitted = _Staged()
+        ll_shift = -exact_weight(obs) * np.log(s_data)   # log-density units of the user's data
+        with np.errstate(over="ignore"):
+            for r in runs:
+                r["loglik"] = r["loglik"] + ll_shift
+                r["start"] = (r["start"][0], np.asarray(r["start"][1]) / s_data)
+            rates_ok = bool(np.all(np.isfinite(best["mu"] / s_data)))
+        if not rates_ok:
+            raise ValueError("X: the fitted rates exceed the float64 "
+                             "range (the data are near the smallest representable numbers); "
+                             "multiply the data by a constant c and divide the fitted rates by c")
+        fitted.weights_ = best["w"][order] / best["w"].sum()
+        fitted.rates_ = best["mu"][order] / s_data
+        fitted.means_ = 1.0 / fitted.rates_
+        fitted.converged_ = best["status"] == 0
+        fitted.n_iter_ = int(best["n_iter"])
+        fitted.log_likelihood_ = float(best["loglik"])
+        fitted.total_weight_ = float(best["weight"])
+        fitted.lower_bound_ = fitted.log_likelihood_ / fitted.total_weight_
+        fitted.history_ = (np.zeros(0) if best["history"] is None else
+                           np.asarray(best["history"]) + ll_shift / fitted.total_weight_)
+        fitted.n_parameters_ = 2 * K - 1
+        fitted.n_observations_ = int(obs.n_obs)
+        fitted.n_features_in_ = 1
+        fitted.status_ = _STATUS.get(best["status"], str(best["status"])) + \
             (" (empty component)" if best["kind"] == "empty" else "")
-        self.data_kinds_ = obs.kinds
-        self.restarts_ = [dict(log_likelihood=r["loglik"], status=_STATUS.get(r["status"]),
+        fitted.data_kinds_ = obs.kinds
+        fitted.restarts_ = [dict(log_likelihood=r["loglik"], status=_STATUS.get(r["status"]),
                                degenerate=r["kind"], n_iter=r["n_iter"],
                                start=(np.asarray(r["start"][0]), np.asarray(r["start"][1])))
                           for r in runs]
-        self._obs = obs
-        self._set_observation_attrs(obs)
+        self.__dict__.update(vars(fitted))
+        self._obs = obs_user     # the data as given (inference, dead-time mapping)
+        self._se_cache = None
+        self._set_observation_attrs(obs_user)
         return self
 
     # ------------------------------------------------------------------
@@ -495,10 +562,11 @@ class ExponentialMixture(_Params):
             # measured from the dead time under the weights seen above it
             w = self._weights_at(obs.dead_time)
             obs = obs.shifted()
-        ll, _, _, _ = _core.pass_stats(obs, np.ascontiguousarray(w),
-                                       np.ascontiguousarray(self.rates_),
+        s_data = power_of_two_scale(obs)   # extreme magnitudes: evaluate in rescaled units
+        ll, _, _, _ = _core.pass_stats(rescaled(obs, s_data), np.ascontiguousarray(w),
+                                       np.ascontiguousarray(self.rates_ * s_data),
                                        effective_n_threads(self.n_threads))
-        return float(ll)
+        return float(ll) - exact_weight(obs) * np.log(s_data)
 
     def score(self, X: ArrayLike, y: Any = None, sample_weight: Optional[ArrayLike] = None, *,
               event_observed: Optional[ArrayLike] = None, entry: EntryLike = None) -> float:
@@ -562,45 +630,52 @@ class ExponentialMixture(_Params):
         return _dist.rvs(int(n_samples), self.weights_, self.rates_, _rng(random_state))
 
     # distribution functions of the fitted mixture
+    def _eval(self, fn, x):
+        """fn(x) of the fitted mixture for numeric x; NaN in, NaN out."""
+        self._check_fitted()
+        x = _as_real(x, "x")
+        out = fn(x, self.weights_, self.rates_)
+        return np.where(np.isnan(x), np.nan, out) if np.isnan(x).any() else out
+
     def pdf(self, x: ArrayLike) -> np.ndarray:
         """Density of the fitted mixture."""
         self._check_fitted()
-        return _dist.pdf(x, self.weights_, self.rates_)
+        return self._eval(_dist.pdf, x)
 
     def logpdf(self, x: ArrayLike) -> np.ndarray:
         """Log-density of the fitted mixture."""
         self._check_fitted()
-        return _dist.logpdf(x, self.weights_, self.rates_)
+        return self._eval(_dist.logpdf, x)
 
     def cdf(self, x: ArrayLike) -> np.ndarray:
         """Cumulative distribution function."""
         self._check_fitted()
-        return _dist.cdf(x, self.weights_, self.rates_)
+        return self._eval(_dist.cdf, x)
 
     def logcdf(self, x: ArrayLike) -> np.ndarray:
         """log CDF, accurate near 0."""
         self._check_fitted()
-        return _dist.logcdf(x, self.weights_, self.rates_)
+        return self._eval(_dist.logcdf, x)
 
     def sf(self, x: ArrayLike) -> np.ndarray:
         """Survival function P(X > x)."""
         self._check_fitted()
-        return _dist.sf(x, self.weights_, self.rates_)
+        return self._eval(_dist.sf, x)
 
     def logsf(self, x: ArrayLike) -> np.ndarray:
         """log survival, accurate far into the tail."""
         self._check_fitted()
-        return _dist.logsf(x, self.weights_, self.rates_)
+        return self._eval(_dist.logsf, x)
 
     def ppf(self, q: ArrayLike) -> np.ndarray:
         """Quantile function (inverse CDF), accurate to ~1e-15 relative."""
         self._check_fitted()
-        return _dist.ppf(q, self.weights_, self.rates_)
+        return _dist.ppf(_as_real(q, "q"), self.weights_, self.rates_)
 
     def isf(self, q: ArrayLike) -> np.ndarray:
         """Inverse survival function, accurate for tiny q."""
         self._check_fitted()
-        return _dist.isf(q, self.weights_, self.rates_)
+        return _dist.isf(_as_real(q, "q"), self.weights_, self.rates_)
 
     def mean(self) -> float:
         """Mean of the fitted mixture, sum_k w_k / mu_k."""
@@ -616,6 +691,9 @@ class ExponentialMixture(_Params):
         """Weights of the components among observations above ``t``:
         w_k e^{-mu_k t} / S(t) (the weights seen beyond a dead time t)."""
         self._check_fitted()
+        t = _as_real(t, "t")
+        if t.ndim != 0:
+            raise ValueError(f"t must be a single number, got shape {t.shape}")
         t = float(t)
         if not np.isfinite(t) or t < 0:
             raise ValueError(f"t must be a finite number >= 0, got {t!r}")
@@ -854,6 +932,22 @@ class ExponentialMixture(_Params):
         obs = from_histogram(edges, counts, entry, check_information=False)
         return -2.0 * self._loglik_obs(obs) + 2.0 * self.n_parameters_
 
+
+
+def _as_real(x, name: str) -> np.ndarray:
+    """x as a float64 array, or a TypeError naming ``name`` (strings, complex,
+    non-numeric objects)."""
+    if isinstance(x, (str, bytes)):
+        raise TypeError(f"{name} must be a number or an array of numbers, got {type(x).__name__}")
+    a = np.asarray(x)
+    if a.dtype == object:
+        try:
+            a = a.astype(np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"{name} must contain only real numbers") from None
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be real numbers; got dtype {a.dtype}")
+    return a.astype(np.float64)
 
 
 def _as_values(X: ArrayLike) -> np.ndarray:

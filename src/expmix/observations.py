@@ -500,3 +500,52 @@ def _check_information(lo, hi, w) -> None:
                      "entry time) and none shows positive exposure: the maximum-likelihood rate "
                      "is infinite (at least one exact value, an interval with a positive lower "
                      "bound, or a right-censored observation is needed)")
+
+
+# ----------------------------------------------------------------------
+# exact power-of-two rescaling for data at extreme magnitudes
+
+#: Data whose largest finite bound lies outside [2**-RESCALE_EXP, 2**RESCALE_EXP]
+#: are fitted in rescaled units (see :func:`power_of_two_scale`).
+RESCALE_EXP = 256
+
+
+def power_of_two_scale(obs: Observations) -> float:
+    """A power of two ``s`` such that the data divided by ``s`` have their
+    largest finite bound in [1, 2); 1.0 when the data are of moderate size.
+
+    Dividing by a power of two is exact for normal numbers, so fitting
+    ``obs / s`` and multiplying the rates by ``1 / s`` is the same fit without
+    overflow of the sums sum_i r_ik x_i (data near the float64 maximum) or of
+    the rates (data near the float64 minimum), and with the initialization
+    clamps and the divergence guard working at their natural scale.
+    """
+    m = 0.0
+    for seg in (obs.exact, obs.right, obs.lower, obs.upper, obs.trunc):
+        if seg is not None and seg.shape[0]:
+            m = max(m, float(np.max(seg)))
+    if not (m > 0.0) or not np.isfinite(m):
+        return 1.0
+    e = int(np.frexp(m)[1]) - 1          # m = f * 2**(e+1), f in [0.5, 1)
+    if -RESCALE_EXP <= e <= RESCALE_EXP:
+        return 1.0
+    return float(np.ldexp(1.0, e))
+
+
+def rescaled(obs: Observations, s: float) -> Observations:
+    """The observation set with every bound divided by ``s`` (weights kept)."""
+    if s == 1.0:
+        return obs
+    import dataclasses
+    e = int(np.frexp(s)[1]) - 1          # s = 2**e exactly
+    f = (lambda a: None if a is None else np.ascontiguousarray(np.ldexp(a, -e)))
+    return dataclasses.replace(obs, exact=f(obs.exact), right=f(obs.right),
+                               lower=f(obs.lower), upper=f(obs.upper), trunc=f(obs.trunc))
+
+
+def exact_weight(obs: Observations) -> float:
+    """Total weight of the exact observations (each carries a density, whose
+    log shifts by -log s when the data are divided by s)."""
+    if obs.exact is None:
+        return 0.0
+    return float(obs.exact.shape[0]) if obs.exact_w is None else float(np.sum(obs.exact_w))

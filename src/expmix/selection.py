@@ -321,9 +321,14 @@ def _select(obs: Observations, n_components, criterion, kwargs, n_bootstrap=99, 
     if isinstance(n_components, (numbers.Integral, str)):
         raise TypeError("n_components must be an iterable of ints (e.g. range(1, 7))")
     try:
-        ks = sorted(set(int(k) for k in n_components))
-    except (TypeError, ValueError):
+        cand = list(n_components)
+    except TypeError:
         raise TypeError("n_components must be an iterable of ints (e.g. range(1, 7))") from None
+    if isinstance(n_components, (str, bytes)) or any(
+            isinstance(k, (bool, np.bool_)) or not isinstance(k, numbers.Integral) for k in cand):
+        raise TypeError("n_components must be an iterable of ints (e.g. range(1, 7)), "
+                        f"got {n_components!r}")
+    ks = sorted(set(int(k) for k in cand))
     if not ks:
         raise ValueError("n_components is empty")
     if ks[0] < 1:
