@@ -84,8 +84,7 @@ def _section(module_name, names, module):
 
 
 def generate(existing=None):
-    sys.path.insert(0, os.path.join(HERE, os.pardir, "src"))
-    import expmix
+    import expmix          # the installed package (its compiled core), not src/
     text = HEADER + _section("expmix", list(expmix.__all__), expmix)
     try:
         import expmix.dask as edask
