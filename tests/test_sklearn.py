@@ -273,7 +273,11 @@ def test_fit_sets_only_trailing_underscore_and_predict_changes_nothing(rng):
     before = dict(m.__dict__)
     m.fit(x)
     new = set(m.__dict__) - set(before)
-    assert new and all(k.endswith("_") for k in new)
+    # scikit-learn's rule (check_dont_overwrite_parameters): public fitted
+    # attributes end with "_"; private ones (leading "_") are the fit's own state
+    public = {k for k in new if not k.startswith("_")}
+    assert public and all(k.endswith("_") for k in public)
+    assert new - public == {"_obs", "_se_cache", "_shift_", "_shift_weights_"}
     assert all(m.__dict__[k] is v for k, v in before.items())
     state = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in m.__dict__.items()}
     m.predict(x), m.predict_proba(x), m.score_samples(x), m.score(x), m.bic(x)

@@ -5,7 +5,7 @@ import inspect
 import numbers
 import warnings
 import os
-from typing import Any, Callable, Dict, Optional, Tuple, TypeVar, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar, Union
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -87,6 +87,13 @@ def _not_fitted_error() -> type:
 
 class _Staged:
     """Holder of fitted attributes until a fit has completed."""
+
+    # any attribute may be staged (typed for mypy)
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(name)
 
 
 class _Params:
@@ -278,6 +285,29 @@ class ExponentialMixture(_Params):
     doubles.  Data so small that the rates would exceed the float64 range
     (subnormal values) raise a ValueError.
     """
+
+    # Fitted attributes (declared for type checkers; set by fit, absent before).
+    weights_: np.ndarray
+    rates_: np.ndarray
+    means_: np.ndarray
+    converged_: bool
+    n_iter_: int
+    log_likelihood_: float
+    total_weight_: float
+    lower_bound_: float
+    history_: np.ndarray
+    n_parameters_: int
+    n_observations_: int
+    n_features_in_: int
+    status_: str
+    data_kinds_: tuple
+    restarts_: List[Dict[str, Any]]
+    entry_: Optional[float]
+    observed_weights_: Optional[np.ndarray]
+    bic_: float
+    aic_: float
+    _obs: Optional[Observations]
+    _se_cache: Optional[Tuple[Any, Any]]
 
     def __init__(self, n_components: int = 1, *, tol: float = 1e-10, max_iter: int = 1000,
                  n_init: int = 1, init: str = "auto",
@@ -691,10 +721,10 @@ class ExponentialMixture(_Params):
         """Weights of the components among observations above ``t``:
         w_k e^{-mu_k t} / S(t) (the weights seen beyond a dead time t)."""
         self._check_fitted()
-        t = _as_real(t, "t")
-        if t.ndim != 0:
-            raise ValueError(f"t must be a single number, got shape {t.shape}")
-        t = float(t)
+        ta = _as_real(t, "t")
+        if ta.ndim != 0:
+            raise ValueError(f"t must be a single number, got shape {ta.shape}")
+        t = float(ta)
         if not np.isfinite(t) or t < 0:
             raise ValueError(f"t must be a finite number >= 0, got {t!r}")
         with np.errstate(divide="ignore"):
@@ -838,17 +868,18 @@ class ExponentialMixture(_Params):
         right-censored: upper == inf) with optional truncation ``entry``."""
         n = lower.shape[0]
         mu = self.rates_
+        trunc: Any
         if entry is None or np.ndim(entry) == 0:
-            t = 0.0 if entry is None else float(entry)
-            w = self._weights_at(t)        # shift by a common t (memorylessness)
-            lo, hi = lower - t, upper - t
+            t0 = 0.0 if entry is None else float(entry)
+            w = self._weights_at(t0)       # shift by a common t (memorylessness)
+            lo, hi = lower - t0, upper - t0
             trunc = 0.0
         else:
-            t = np.asarray(entry, dtype=np.float64).reshape(n)
-            s = self._shift_ if np.all(t >= self._shift_) else 0.0
+            ts = np.asarray(entry, dtype=np.float64).reshape(n)
+            s = self._shift_ if np.all(ts >= self._shift_) else 0.0
             w = self._weights_at(s)
             lo, hi = lower - s, upper - s
-            trunc = _dist.logsf(t - s, w, mu)
+            trunc = _dist.logsf(ts - s, w, mu)
         with np.errstate(divide="ignore"):
             lw = np.log(w)
         exact = lo == hi
@@ -1069,11 +1100,11 @@ def _bootstrap(self, n_bootstrap=999, *, method="nonparametric", random_state=No
                                max_iter=int(self.max_iter), tol=float(self.tol))
 
 
-ExponentialMixture.standard_errors_ = property(_standard_errors_)
-ExponentialMixture.covariance_ = property(_covariance_)
-ExponentialMixture.observed_information_ = property(_observed_information_)
-ExponentialMixture.confint = _confint
-ExponentialMixture.bootstrap = _bootstrap
+ExponentialMixture.standard_errors_ = property(_standard_errors_)  # type: ignore[attr-defined]
+ExponentialMixture.covariance_ = property(_covariance_)  # type: ignore[attr-defined]
+ExponentialMixture.observed_information_ = property(_observed_information_)  # type: ignore[attr-defined]
+ExponentialMixture.confint = _confint  # type: ignore[attr-defined]
+ExponentialMixture.bootstrap = _bootstrap  # type: ignore[attr-defined]
 
 
 def _goodness_of_fit(self, *, n_bootstrap=199, random_state=None):
@@ -1082,4 +1113,4 @@ def _goodness_of_fit(self, *, n_bootstrap=199, random_state=None):
     return goodness_of_fit(self, n_bootstrap=n_bootstrap, random_state=random_state)
 
 
-ExponentialMixture.goodness_of_fit = _goodness_of_fit
+ExponentialMixture.goodness_of_fit = _goodness_of_fit  # type: ignore[attr-defined]
