@@ -54,7 +54,11 @@ from ._threads import effective_n_threads
 from .exceptions import ConvergenceWarning, DegenerateFitError, DegenerateFitWarning
 from .mixture import _STATUS, ExponentialMixture, _rng
 from .observations import Observations, _as_float_1d, _check_values
-from .selection import CRITERIA, SelectionResult, _criteria
+from .selection import SelectionResult, information_criteria
+
+#: Criteria available on a cluster (ICL needs the responsibilities' entropy and
+#: LRT bootstrap refits; use the in-memory select_components for those).
+CRITERIA = ("bic", "aic", "aicc")
 
 __all__ = ["DaskExponentialMixture", "select_components", "select_components_intervals"]
 
@@ -574,6 +578,11 @@ def _intervals_data(lower, upper, sample_weight, entry, client, n_threads):
                         t_scalar, client, n_threads)
 
 
+def _is_scalar_dead_time(entry) -> bool:
+    return (entry is not None and not isinstance(entry, (bool, np.bool_))
+            and isinstance(entry, numbers.Real) and float(entry) > 0)
+
+
 def _entry_arg(entry, chunks):
     if entry is None:
         return None, None
@@ -894,9 +903,36 @@ class DaskExponentialMixture(ExponentialMixture):
         data = _samples_data(X, sample_weight, event_observed, entry, client, self.n_threads)
         try:
             data.check("samples")
-            return self._fit_chunked(data, data.kinds("samples"))
+            kinds = data.kinds("samples")
+            if not _is_scalar_dead_time(entry):
+                return self._fit_chunked(data, kinds)
         finally:
             data.release()
+        # A common dead time t, as in memory (ExponentialMixture._fit_dead_time):
+        # by memorylessness, fit the data measured from t (no missing data) and
+        # map the weights seen above t back to the population.
+        t = float(entry)
+        shifted = _samples_data(X - t, sample_weight, event_observed, None, client, self.n_threads)
+        w_user = self.weights_init
+        if w_user is not None and self.rates_init is not None:
+            a = np.log(np.asarray(w_user, float)) - np.asarray(self.rates_init, float) * t
+            a = np.exp(a - a.max())
+            self.weights_init = np.maximum(a / a.sum(), 1e-300)
+        try:
+            shifted.check("samples")
+            self._fit_chunked(shifted, kinds)
+        finally:
+            self.weights_init = w_user
+            shifted.release()
+        observed = self.weights_
+        with np.errstate(divide="ignore"):
+            a = np.log(observed) + self.rates_ * t
+        w = np.exp(a - a.max())
+        self.weights_ = w / w.sum()
+        self.entry_ = t
+        self.observed_weights_ = observed
+        self._shift_, self._shift_weights_ = t, observed
+        return self
 
     def fit_intervals(self, lower, upper, sample_weight=None, *, entry=None, client=None):
         """Fit interval-censored observations ``lower < x < upper`` given as
@@ -1121,7 +1157,8 @@ class DaskExponentialMixture(ExponentialMixture):
 
 def _select_chunked(data: _ChunkedData, kinds, n_components, criterion, kwargs):
     if not isinstance(criterion, str) or criterion.lower() not in CRITERIA:
-        raise ValueError(f"criterion must be one of {CRITERIA}, got {criterion!r}")
+        raise ValueError(f"criterion must be one of {CRITERIA} for dask data, got {criterion!r} "
+                         "(ICL and LRT need the data in memory: use expmix.select_components)")
     criterion = criterion.lower()
     try:
         ks = sorted(set(int(k) for k in n_components))
@@ -1156,7 +1193,7 @@ def _select_chunked(data: _ChunkedData, kinds, n_components, criterion, kwargs):
     for j, (K, model, prep) in enumerate(jobs):
         if model is None:
             table.append(dict(n_components=K, log_likelihood=np.nan, n_parameters=2 * K - 1,
-                              bic=np.nan, aic=np.nan, converged=False,
+                              bic=np.nan, aic=np.nan, aicc=np.nan, icl=np.nan, converged=False,
                               status="skipped (K > number of observations)"))
             continue
         res_k = [r for r, o in zip(results, owners) if o == j]
@@ -1166,9 +1203,12 @@ def _select_chunked(data: _ChunkedData, kinds, n_components, criterion, kwargs):
                 model._finish(res_k, prep[0], data, kinds, K)
         except DegenerateFitError:
             table.append(dict(n_components=K, log_likelihood=np.nan, n_parameters=2 * K - 1,
-                              bic=np.nan, aic=np.nan, converged=False, status="degenerate"))
+                              bic=np.nan, aic=np.nan, aicc=np.nan, icl=np.nan, converged=False,
+                              status="degenerate"))
             continue
-        crit = _criteria(model.log_likelihood_, model.n_parameters_, n)
+        crit = {c: v for c, v in information_criteria(model.log_likelihood_, K, n).items()
+                if c in CRITERIA}
+        crit["icl"] = np.nan     # not computed on a cluster (see CRITERIA)
         table.append(dict(n_components=K, log_likelihood=model.log_likelihood_,
                           n_parameters=model.n_parameters_, converged=model.converged_,
                           status=model.status_, **crit))
@@ -1177,9 +1217,10 @@ def _select_chunked(data: _ChunkedData, kinds, n_components, criterion, kwargs):
     if not usable:
         raise DegenerateFitError("no candidate number of components gave a usable fit")
     best = min(usable, key=lambda r: r[criterion])
+    selected = {c: min(usable, key=lambda r: r[c])["n_components"] for c in CRITERIA}
     return SelectionResult(best_=models[best["n_components"]],
                            best_n_components_=best["n_components"], criterion=criterion,
-                           table=table, models=models, n=n)
+                           table=table, models=models, n=n, selected_=selected)
 
 
 def select_components(X, n_components=range(1, 7), criterion="bic", sample_weight=None, *,
