@@ -302,3 +302,43 @@ def log_survival(const double[::1] t, const double[::1] w, const double[::1] mu)
     if st != EM_OK:
         _raise_status(st, "log_survival")
     return out
+
+
+# ---------------------------------------------------------------------------
+# Runtime CPU dispatch of the hot loop (csrc/em_dispatch.h)
+
+cdef extern from "em_dispatch.h" nogil:
+    int em_cpu_best()
+    int em_cpu_path()
+    int em_cpu_force(int path)
+    const char *em_cpu_path_name(int path)
+
+_CPU_PATHS = {"auto": -1, "baseline": 0, "avx2": 1, "avx512": 2}
+
+
+def cpu_dispatch():
+    """The CPU code path the fused pass uses now: "avx512", "avx2" or "baseline".
+
+    The path is the best one the CPU supports, lowered by the environment
+    variable ``EXPMIX_CPU`` (baseline, avx2, avx512; read at every pass) or by
+    :func:`set_cpu_dispatch`.  Paths may differ in the last bits (FMA); one path
+    gives bitwise-identical results for every thread count.
+    """
+    return em_cpu_path_name(em_cpu_path()).decode()
+
+
+def cpu_best():
+    """The best CPU code path this machine and build support."""
+    return em_cpu_path_name(em_cpu_best()).decode()
+
+
+def set_cpu_dispatch(path):
+    """Force a CPU code path ("baseline", "avx2", "avx512") or "auto".
+
+    A path the CPU lacks falls back to the best supported one below it.
+    Returns the active path.  Not for use while fits run in other threads.
+    """
+    if path not in _CPU_PATHS:
+        raise ValueError(f"path must be one of {sorted(_CPU_PATHS)}, got {path!r}")
+    em_cpu_force(_CPU_PATHS[path] if _CPU_PATHS[path] <= em_cpu_best() else em_cpu_best())
+    return cpu_dispatch()
