@@ -15,7 +15,9 @@ static int em_cpu_forced = EM_CPU_AUTO;
 int em_cpu_best(void)
 {
 #if EM_X86_DISPATCH
-    __builtin_cpu_init();
+    /* reads the feature bits that libgcc / compiler-rt fill in a load-time
+     * constructor (no cpuid here: cpuid traps to the hypervisor in VMs);
+     * __builtin_cpu_init is only needed before constructors run. */
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx2") &&
         __builtin_cpu_supports("fma"))

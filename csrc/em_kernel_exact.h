@@ -26,6 +26,17 @@
  */
 
 #define EM_FAST_TILE 64
+
+/* gcc must unroll the loops over k (trip count KK - 1) before vectorizing
+ * the loop over lanes; for KK = 2 it does not on its own, and it must not
+ * unroll the lane loop itself (then nothing is left to vectorize). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define EMK_UNROLL _Pragma("GCC unroll 4")
+#define EMK_VECLOOP _Pragma("GCC unroll 1") /* keep the lane loop: it is the vector */
+#else
+#define EMK_UNROLL
+#define EMK_VECLOOP
+#endif
 #define EM_FAST_DMAX 80.0
 
 /* One specialization per K: KK components, WEIGHTED 0/1. */
@@ -50,6 +61,7 @@
                     double xi = xj[l];                                               \
                     double e[KK];                                                    \
                     double s = 1.0;                                                  \
+                    EMK_UNROLL                                                       \
                     for (int k = 1; k < KK; k++) {                                   \
                         double d = cd[k] - md[k] * xi;                               \
                         d = d < -708.0 ? -708.0 : d;                                 \
@@ -61,6 +73,7 @@
                     double q = v / s;                                                \
                     aR[0][l] += q;                                                   \
                     aX[0][l] += q * xi;                                              \
+                    EMK_UNROLL                                                       \
                     for (int k = 1; k < KK; k++) {                                   \
                         double r = e[k] * q;                                         \
                         aR[k][l] += r;                                               \
@@ -90,18 +103,39 @@
         if (!WEIGHTED) acc[EM_ACC_W] += (double)nfast;                               \
     }
 
+/* Per-component steps of the unit-weight body, written out (the conditions
+ * are compile-time constants): gcc 12 does not vectorize the lane loop when
+ * it holds a loop over k with one trip (K = 2). */
+#define EMK_EXP1(k, KK)                                                                 \
+    if ((k) < KK) {                                                                  \
+        double d = cd[k] - md[k] * xi;                                               \
+        d = d < -708.0 ? -708.0 : d;                                                 \
+        double e = em_exp(d) * kp[k];                                                \
+        E[k][j + l] = e;                                                             \
+        s += e;                                                                      \
+    }
+#define EMK_ACC1(k, KK)                                                                 \
+    if ((k) < KK) {                                                                  \
+        double r = E[k][j + l] * q;                                                  \
+        aR[k][l] += r;                                                               \
+        aX[k][l] += r * xi;                                                          \
+    }
+
 /* Unit weights: no division per point.  Within a tile each lane holds 8
  * points (chunks j = 0..7); with P = prod_j s_j (one division per lane and
  * tile) 1/s_j = (1/P) * prod_{i<j} s_i * prod_{i>j} s_i (prefix and suffix
  * products), and log P gives the sum of the 8 logs. */
 #define EMK_BODY_UNIT(KK)                                                            \
     {                                                                                \
-        double cd[KK], md[KK];                                                       \
-        double aR[KK][EM_LANES], aX[KK][EM_LANES], aL[EM_LANES];                     \
-        double E[KK][EM_FAST_TILE], S[EM_FAST_TILE], PRE[EM_FAST_TILE];              \
+        double cd[4], md[4], kp[4];                                                       \
+        double aR[4][EM_LANES], aX[4][EM_LANES], aL[EM_LANES];                     \
+        double E[4][EM_FAST_TILE], S[EM_FAST_TILE], PRE[EM_FAST_TILE];              \
         for (int k = 0; k < KK; k++) {                                               \
-            cd[k] = c[perm[k]] - c[perm[0]];                                         \
-            md[k] = mu[perm[k]] - mu[perm[0]];                                       \
+            /* k >= K: a phantom component, e multiplied by kp = 0 (exactly 0,    \
+             * no subnormals); kp = 1 is exact for the real ones */                 \
+            cd[k] = k < K ? c[perm[k]] - c[perm[0]] : 0.0;                           \
+            md[k] = k < K ? mu[perm[k]] - mu[perm[0]] : 0.0;                         \
+            kp[k] = k < K ? 1.0 : 0.0;                                               \
             for (int l = 0; l < EM_LANES; l++) aR[k][l] = aX[k][l] = 0.0;           \
         }                                                                            \
         for (int l = 0; l < EM_LANES; l++) aL[l] = 0.0;                              \
@@ -111,16 +145,11 @@
             double prod[EM_LANES], inv[EM_LANES], suf[EM_LANES];                     \
             for (int l = 0; l < EM_LANES; l++) prod[l] = 1.0;                        \
             for (int j = 0; j < EM_FAST_TILE; j += EM_LANES)                         \
+                EMK_VECLOOP                                                          \
                 for (int l = 0; l < EM_LANES; l++) {                                 \
                     double xi = xt[j + l];                                           \
                     double s = 1.0;                                                  \
-                    for (int k = 1; k < KK; k++) {                                   \
-                        double d = cd[k] - md[k] * xi;                               \
-                        d = d < -708.0 ? -708.0 : d;                                 \
-                        double e = em_exp(d);                                        \
-                        E[k][j + l] = e;                                             \
-                        s += e;                                                      \
-                    }                                                                \
+                    EMK_EXP1(1, KK) EMK_EXP1(2, KK) EMK_EXP1(3, KK)                           \
                     S[j + l] = s;                                                    \
                     PRE[j + l] = prod[l];                                            \
                     prod[l] *= s;                                                    \
@@ -132,20 +161,17 @@
                 suf[l] = inv[l];                                                     \
             }                                                                        \
             for (int j = EM_FAST_TILE - EM_LANES; j >= 0; j -= EM_LANES)             \
+                EMK_VECLOOP                                                          \
                 for (int l = 0; l < EM_LANES; l++) {                                 \
                     double xi = xt[j + l];                                           \
                     double q = suf[l] * PRE[j + l];                                  \
                     suf[l] *= S[j + l];                                              \
                     aR[0][l] += q;                                                   \
                     aX[0][l] += q * xi;                                              \
-                    for (int k = 1; k < KK; k++) {                                   \
-                        double r = E[k][j + l] * q;                                  \
-                        aR[k][l] += r;                                               \
-                        aX[k][l] += r * xi;                                          \
-                    }                                                                \
+                    EMK_ACC1(1, KK) EMK_ACC1(2, KK) EMK_ACC1(3, KK)                           \
                 }                                                                    \
         }                                                                            \
-        for (int k = 0; k < KK; k++)                                                 \
+        for (int k = 0; k < KK && k < K; k++)                                        \
             for (int l = 0; l < EM_LANES; l++) {                                     \
                 acc[EM_ACC_R(perm[k]) + l] += aR[k][l];                              \
                 acc[EM_ACC_X(perm[k], K) + l] += aX[k][l];                           \
@@ -175,6 +201,9 @@ int64_t EMK(em_exact_fast)(const em_par *p, const double *restrict x,
         D = dk > D ? dk : D;
     }
     if (!(D + log((double)K) <= EM_FAST_DMAX)) return 0;
+    /* K = 2 runs the K = 3 unit-weight body with a phantom third component:
+     * gcc 12 leaves the two-component lane loop scalar (one extra vector exp
+     * is much cheaper than a scalar loop). */
     if (wt) {
         switch (K) {
         case 1: EMK_BODY(1, 1) break;
@@ -185,7 +214,7 @@ int64_t EMK(em_exact_fast)(const em_par *p, const double *restrict x,
     } else {
         switch (K) {
         case 1: EMK_BODY_UNIT(1) break;
-        case 2: EMK_BODY_UNIT(2) break;
+        case 2: EMK_BODY_UNIT(3) break;   /* see below */
         case 3: EMK_BODY_UNIT(3) break;
         default: EMK_BODY_UNIT(4) break;
         }
@@ -195,3 +224,5 @@ int64_t EMK(em_exact_fast)(const em_par *p, const double *restrict x,
 
 #undef EMK_BODY
 #undef EMK_BODY_UNIT
+#undef EMK_EXP1
+#undef EMK_ACC1

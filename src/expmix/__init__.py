@@ -24,3 +24,5 @@ __all__ = [
     "DegenerateFitError",
     "NotFittedError",
 ]
+from .batch import FitManyResult, fit_many  # noqa: E402  (issue 4)
+__all__ += ["fit_many", "FitManyResult"]
