@@ -77,7 +77,12 @@ def _candidates(n_components):
         ks = [int(n_components)]
     else:
         try:
-            ks = sorted(set(int(k) for k in n_components))
+            if isinstance(n_components, (str, bytes)):
+                raise TypeError
+            items = list(n_components)
+            if any(isinstance(k, bool) or not isinstance(k, numbers.Integral) for k in items):
+                raise TypeError
+            ks = sorted(set(int(k) for k in items))
         except TypeError:
             raise TypeError("n_components must be an int or an iterable of ints "
                             f"(e.g. range(1, 5)), got {n_components!r}") from None
