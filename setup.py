@@ -18,7 +18,11 @@ from setuptools.command.build_ext import build_ext
 
 from Cython.Build import cythonize
 
-CSRC = ["csrc/pass.c", "csrc/fit.c"]
+# em_dispatch_avx2.c / em_dispatch_avx512.c select their ISA with a target
+# pragma (gcc/clang on x86-64) and compile to nothing elsewhere, so every
+# source takes the same flags; see csrc/em_dispatch.h.
+CSRC = ["csrc/pass.c", "csrc/fit.c", "csrc/em_dispatch.c", "csrc/em_dispatch_avx2.c",
+        "csrc/em_dispatch_avx512.c", "csrc/batch.c"]
 
 
 def _truthy(name):
@@ -75,7 +79,8 @@ extensions = [
         "expmix._core",
         sources=["src/expmix/_core.pyx"] + CSRC,
         include_dirs=["csrc"],
-        depends=["csrc/expmix.h", "csrc/em_internal.h", "csrc/em_vmath.h"],
+        depends=["csrc/expmix.h", "csrc/em_internal.h", "csrc/em_vmath.h", "csrc/em_dispatch.h",
+                 "csrc/em_kernel_exact.h", "csrc/em_batch.h"],
     )
 ]
 

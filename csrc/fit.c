@@ -7,7 +7,9 @@
  *   v = theta2 - 2 theta1 + theta0, alpha = -|r|/|v| clamped to [-stepmax, -1],
  *   theta' = theta0 - 2 alpha r + alpha^2 v, then one EM step from theta'.
  * Safeguard: theta' is kept only when its log-likelihood is not below that of
- * theta0 and it passes the degeneracy guards; otherwise the cycle falls back to
+ * theta0 (as in Varadhan & Roland; an earlier version compared with the
+ * stricter F(theta0), which rejected useful steps on flat, over-fitted
+ * likelihoods) and it passes the degeneracy guards; otherwise the cycle falls back to
  * theta2, a plain EM iterate.  So the accepted sequence never decreases the
  * log-likelihood (up to rounding of the sums).
  */
@@ -227,7 +229,7 @@ int em_fit(const em_data *data, int K, double *w, double *mu,
                     }
                     from_theta(K, thx, &sx);
                     if (em_guard(K, &sx, opt, &which) == 0 &&
-                        em_eval(&c, &sx, &sf) == EM_OK && sx.ll >= s1.ll) {
+                        em_eval(&c, &sx, &sf) == EM_OK && sx.ll >= s0.ll) {
                         prev = s0.ll;
                         s0 = sx;
                         s1 = sf;

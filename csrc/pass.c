@@ -25,6 +25,7 @@
  * (a series near u = 0, where the difference cancels).
  */
 #include "em_internal.h"
+#include "em_dispatch.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -333,7 +334,7 @@ void em_layout_init(em_layout *L, const em_data *d)
 
 /* Evaluate block b into slot (EM_SLOT(K) doubles). */
 static void eval_block(const em_data *d, const em_layout *L, const em_par *p,
-                       int64_t b, double *scratch, double *slot)
+                       int64_t b, double *scratch, double *slot, int path)
 {
     const int K = p->K;
     double *acc = scratch + EM_SCR_ACC(K);
@@ -342,7 +343,13 @@ static void eval_block(const em_data *d, const em_layout *L, const em_par *p,
     if (b < L->nb_exact) {
         i0 = b * EM_BLOCK;
         n = d->n_exact - i0 < EM_BLOCK ? d->n_exact - i0 : EM_BLOCK;
-        block_point(p, 0, d->exact + i0, d->exact_w ? d->exact_w + i0 : NULL, n, scratch, acc);
+        {
+            /* the dispatched fast kernel takes whole tiles; the tile kernel the rest */
+            const double *x = d->exact + i0, *xw = d->exact_w ? d->exact_w + i0 : NULL;
+            int64_t done = em_exact_fast(path, p, x, xw, n, acc);
+            if (done < n)
+                block_point(p, 0, x + done, xw ? xw + done : NULL, n - done, scratch, acc);
+        }
     } else if ((b -= L->nb_exact) < L->nb_right) {
         i0 = b * EM_BLOCK;
         n = d->n_right - i0 < EM_BLOCK ? d->n_right - i0 : EM_BLOCK;
@@ -404,6 +411,7 @@ int em_pass_ws(const em_data *d, const em_par *p, em_workspace *ws,
     const em_layout *L = &ws->layout;
     const int64_t nb = L->n_blocks;
     double *slots = ws->slots;
+    const int path = em_cpu_path();
 
     if (nb == 0) {
         *loglik = 0.0;
@@ -419,13 +427,13 @@ int em_pass_ws(const em_data *d, const em_par *p, em_workspace *ws,
             int64_t b;
 #pragma omp for schedule(static)
             for (b = 0; b < nb; b++)
-                eval_block(d, L, p, b, scratch, slots + (size_t)b * (size_t)S);
+                eval_block(d, L, p, b, scratch, slots + (size_t)b * (size_t)S, path);
         }
     } else
 #endif
     {
         for (int64_t b = 0; b < nb; b++)
-            eval_block(d, L, p, b, ws->scratch, slots + (size_t)b * (size_t)S);
+            eval_block(d, L, p, b, ws->scratch, slots + (size_t)b * (size_t)S, path);
     }
     /* fixed pairwise tree over blocks */
     for (int64_t stride = 1; stride < nb; stride *= 2)

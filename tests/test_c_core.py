@@ -25,7 +25,8 @@ def build_and_run(tmp_path, sources, flags, name):
     return out.stdout
 
 
-CORE = ["csrc/pass.c", "csrc/fit.c", "csrc/tests/test_core.c"]
+CORE = ["csrc/pass.c", "csrc/fit.c", "csrc/em_dispatch.c", "csrc/em_dispatch_avx2.c",
+        "csrc/em_dispatch_avx512.c", "csrc/tests/test_core.c"]
 
 
 def test_core_openmp(tmp_path):

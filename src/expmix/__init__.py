@@ -8,6 +8,7 @@ interval-censored (binned) and left-truncated data.
 """
 from ._version import __version__
 from .exceptions import ConvergenceWarning, DegenerateFitError, DegenerateFitWarning, NotFittedError
+from .batch import FitManyResult, fit_many
 from .mixture import ExponentialMixture
 from .io import ModelFileError, load
 from .selection import (SelectionResult, select_components, select_components_histogram,
@@ -62,4 +63,4 @@ def get_include():
     return [os.path.join(pkg, "include"), os.path.dirname(pkg)]
 
 
-__all__.append("get_include")
+__all__ += ["get_include", "fit_many", "FitManyResult"]

@@ -327,3 +327,118 @@ def log_survival(const double[::1] t, const double[::1] w, const double[::1] mu)
     if st != EM_OK:
         _raise_status(st, "log_survival")
     return out
+
+
+# ---------------------------------------------------------------------------
+# Runtime CPU dispatch of the hot loop (csrc/em_dispatch.h)
+
+cdef extern from "em_dispatch.h" nogil:
+    int em_cpu_best()
+    int em_cpu_path()
+    int em_cpu_force(int path)
+    const char *em_cpu_path_name(int path)
+
+_CPU_PATHS = {"auto": -1, "baseline": 0, "avx2": 1, "avx512": 2}
+
+
+def cpu_dispatch():
+    """The CPU code path the fused pass uses now: "avx512", "avx2" or "baseline".
+
+    The path is the best one the CPU supports, lowered by the environment
+    variable ``EXPMIX_CPU`` (baseline, avx2, avx512; read at every pass) or by
+    :func:`set_cpu_dispatch`.  Paths may differ in the last bits (FMA); one path
+    gives bitwise-identical results for every thread count.
+    """
+    return em_cpu_path_name(em_cpu_path()).decode()
+
+
+def cpu_best():
+    """The best CPU code path this machine and build support."""
+    return em_cpu_path_name(em_cpu_best()).decode()
+
+
+def set_cpu_dispatch(path):
+    """Force a CPU code path ("baseline", "avx2", "avx512") or "auto".
+
+    A path the CPU lacks falls back to the best supported one below it.
+    Returns the active path.  Not for use while fits run in other threads.
+    """
+    if path not in _CPU_PATHS:
+        raise ValueError(f"path must be one of {sorted(_CPU_PATHS)}, got {path!r}")
+    em_cpu_force(_CPU_PATHS[path] if _CPU_PATHS[path] <= em_cpu_best() else em_cpu_best())
+    return cpu_dispatch()
+
+
+# ---------------------------------------------------------------------------
+# Many fits over ragged buffers (csrc/batch.c)
+
+cdef extern from "em_batch.h" nogil:
+    int em_fit_many(int64_t n_data, const double *values, const double *weights,
+                    const int64_t *offsets, int64_t n_problems, const int64_t *data_index,
+                    const int *n_comp, int stride, double *w, double *mu,
+                    const em_options *opt, em_result *results, int n_threads)
+
+
+def fit_many(const double[::1] values, weights, const int64_t[::1] offsets,
+             const int64_t[::1] data_index, const int[::1] n_comp,
+             double[:, ::1] w, double[:, ::1] mu, *, int64_t max_iter=1000, double tol=1e-10,
+             int accel=1, double weight_floor=1e-12, double rate_ceiling=1e14, int n_threads=1):
+    """Fit P problems over ragged exact data in one call into C, without the GIL.
+
+    values/weights/offsets: the ragged data sets (weights None: unit weights);
+    problem p fits data set data_index[p] with n_comp[p] components from
+    (w[p], mu[p]) (rows of width >= max n_comp), overwritten in place.
+    Returns a dict of arrays (status, n_iter, loglik, weight,
+    degenerate_component, degenerate_kind); negative statuses are reported,
+    not raised.
+    """
+    cdef int64_t n_data = offsets.shape[0] - 1
+    cdef int64_t P = data_index.shape[0], i
+    cdef int stride = w.shape[1]
+    cdef const double[::1] wv
+    cdef const double *wp = NULL
+    cdef const double *vp = NULL
+    cdef em_options o
+    cdef em_result *r = NULL
+    cdef int st
+    if n_data < 0:
+        raise ValueError("offsets must have n_datasets + 1 entries")
+    if n_comp.shape[0] != P or w.shape[0] != P or mu.shape[0] != P or mu.shape[1] != stride:
+        raise ValueError("data_index, n_comp, w and mu must describe the same problems")
+    if weights is not None:
+        wv = weights
+        if wv.shape[0] != values.shape[0]:
+            raise ValueError("weights must have the length of values")
+        if wv.shape[0] > 0:
+            wp = &wv[0]
+    if values.shape[0] > 0:
+        vp = &values[0]
+    if offsets[n_data] != values.shape[0]:
+        raise ValueError("offsets[-1] must equal len(values)")
+    _options(&o, max_iter, tol, 1, accel, weight_floor, rate_ceiling, 1.0)
+    out = {k: np.zeros(P, dtype=t) for k, t in (
+        ("status", np.int32), ("n_iter", np.int64), ("loglik", np.float64),
+        ("weight", np.float64), ("degenerate_component", np.int32),
+        ("degenerate_kind", np.int32))}
+    if P == 0:
+        return out
+    r = <em_result *>malloc(P * sizeof(em_result))
+    if r == NULL:
+        raise MemoryError("fit_many: cannot allocate the result table")
+    try:
+        memset(r, 0, P * sizeof(em_result))
+        with nogil:
+            st = em_fit_many(n_data, vp, wp, &offsets[0], P, &data_index[0], &n_comp[0],
+                             stride, &w[0, 0], &mu[0, 0], &o, r, n_threads if n_threads > 0 else 1)
+        if st < 0:
+            _raise_status(st, "fit_many")
+        for i in range(P):
+            out["status"][i] = r[i].status
+            out["n_iter"][i] = r[i].n_iter
+            out["loglik"][i] = r[i].loglik
+            out["weight"][i] = r[i].weight
+            out["degenerate_component"][i] = r[i].degenerate_component
+            out["degenerate_kind"][i] = r[i].degenerate_kind
+    finally:
+        free(r)
+    return out

@@ -1,0 +1,357 @@
+"""All expmix benchmarks in one run, printing a table of ratios.
+
+    python benchmarks/run_all.py [--quick] [--threads 2] [--no-memory]
+
+Sections (each skipped gracefully when its tool is missing):
+  1. per-iteration time at N = 1e7, K = 3: expmix (dispatched path and the
+     baseline path) vs ../shared/bench/reference_kernel.c compiled now with
+     -O3 -march=native -ffast-math -fopenmp (and without -ffast-math), a
+     textbook numpy EM, scikit-learn GaussianMixture, pomegranate, mixem;
+  2. thread scaling 1 -> 2 threads at N = 1e7;
+  3. SQUAREM vs plain EM: E-passes to |dLL/N| < 1e-10 (benchmark mixture, and
+     overlapping rates 1 and 1.5);
+  4. fit_many (10,000 data sets x 500 points, K = 2) vs Python loops of
+     scikit-learn GaussianMixture / ExponentialMixture, and 1 vs 2 threads;
+  5. peak extra memory of a fit at N = 1e8 (a subprocess; ru_maxrss and
+     tracemalloc);
+  6. a chart of time per iteration vs N (log-log) in benchmarks/results/.
+Results: benchmarks/results/run_all.json and time_per_iteration.png.
+The machine may be shared: every time is a best-of-several; compare ratios.
+"""
+import argparse
+import json
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _common import (MU0, RESULTS, W0, Exact, RefKernel, best_of, expmix_time_per_iter,  # noqa
+                     mixture, numpy_em, save)
+
+import expmix  # noqa: E402
+from expmix import _core  # noqa: E402
+
+OUT = {}
+
+
+def line(name, value, unit="", note=""):
+    print(f"  {name:<58} {value:>12} {unit:<4} {note}", flush=True)
+
+
+def section(title):
+    print(f"\n== {title}", flush=True)
+
+
+def sklearn_per_iter(x, iters=5):
+    try:
+        from sklearn.mixture import GaussianMixture
+    except ImportError:
+        return None
+    X = x.reshape(-1, 1)
+
+    def run():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            g = GaussianMixture(3, max_iter=iters, tol=0.0, init_params="random_from_data",
+                                random_state=0)
+            g.fit(X)
+        return g.n_iter_
+    t = best_of(run, 2)
+    return t / iters
+
+
+def pomegranate_per_iter(x, iters=5):
+    try:
+        import torch
+        from pomegranate.distributions import Exponential
+        from pomegranate.gmm import GeneralMixtureModel
+    except Exception:
+        return None
+    torch.set_num_threads(2)
+    X = torch.tensor(x.reshape(-1, 1))
+
+    def run():
+        m = GeneralMixtureModel([Exponential(torch.tensor([1.0 / r])) for r in MU0],
+                                max_iter=iters, tol=0.0, verbose=False)
+        m.fit(X)
+    return best_of(run, 2) / iters
+
+
+def mixem_per_iter(x, iters=5):
+    try:
+        import mixem
+    except Exception:
+        return None
+
+    def run():
+        mixem.em(x, [mixem.distribution.ExponentialDistribution(r) for r in MU0],
+                 initial_weights=W0, max_iterations=iters, tol=-1, progress_callback=None)
+    return best_of(run, 2) / iters
+
+
+def s1_per_iteration(x, ref, ref_plain, threads, quick):
+    section(f"1. time per EM iteration, N = {x.shape[0]:.0e}, K = 3, {threads} threads")
+    r = {}
+    best = _core.cpu_best()
+    for path in ["baseline", best] if best != "baseline" else ["baseline"]:
+        _core.set_cpu_dispatch(path)
+        r[f"expmix_{path}"] = expmix_time_per_iter(x, threads)
+    _core.set_cpu_dispatch("auto")
+    r["expmix"] = r[f"expmix_{best}"]
+    if ref.ok:
+        r["ref_fast"] = min(ref.time_per_iter(x, threads) for _ in range(3))
+    if ref_plain.ok:
+        r["ref_plain"] = ref_plain.time_per_iter(x, threads, iters=4)
+    r["numpy"] = best_of(lambda: numpy_em(x, W0, MU0, 2), 2) / 2
+    if not quick:
+        v = sklearn_per_iter(x)
+        if v:
+            r["sklearn_gmm"] = v
+        v = pomegranate_per_iter(x)
+        if v:
+            r["pomegranate"] = v
+        v = mixem_per_iter(x)
+        if v:
+            r["mixem"] = v
+    e = r["expmix"]
+    line(f"expmix ({best}, portable build)", f"{e * 1e3:.2f}", "ms")
+    line("expmix (baseline path)", f"{r['expmix_baseline'] * 1e3:.2f}", "ms")
+    for k, label in [("ref_fast", "reference kernel -O3 -march=native -ffast-math"),
+                     ("ref_plain", "reference kernel -O3 -march=native (libm)"),
+                     ("numpy", "textbook numpy EM (N x K)"),
+                     ("sklearn_gmm", "scikit-learn GaussianMixture"),
+                     ("pomegranate", "pomegranate"), ("mixem", "mixem")]:
+        if k in r:
+            line(label, f"{r[k] * 1e3:.1f}", "ms", f"expmix/this = {e / r[k]:.3f}  "
+                 f"(this/expmix = {r[k] / e:.1f}x)")
+        else:
+            line(label, "skipped", "", "(not installed / not available)")
+    OUT["per_iteration"] = r
+    return r
+
+
+def s2_scaling(x):
+    section(f"2. thread scaling, N = {x.shape[0]:.0e}")
+    t1 = expmix_time_per_iter(x, 1)
+    t2 = expmix_time_per_iter(x, 2)
+    line("expmix 1 thread", f"{t1 * 1e3:.2f}", "ms")
+    line("expmix 2 threads", f"{t2 * 1e3:.2f}", "ms", f"scaling {t1 / t2:.2f}x")
+    obs = Exact(x)
+    outs = []
+    for nt in (1, 2, 3):
+        w, mu = W0.copy(), MU0.copy()
+        _core.fit(obs, w, mu, max_iter=20, tol=0.0, n_threads=nt, history=False)
+        outs.append((w.tobytes(), mu.tobytes()))
+    same = all(o == outs[0] for o in outs)
+    line("bitwise identical parameters for 1, 2, 3 threads", str(same))
+    OUT["scaling"] = dict(t1=t1, t2=t2, speedup=t1 / t2, bitwise_identical=same)
+
+
+def s3_squarem(threads):
+    section("3. SQUAREM vs plain EM: E-passes to reach |LL - LL*|/N < 1e-10 (same start)")
+    rows = []
+    cases = [("benchmark mixture w=(.5,.3,.2) mu=(10,1,.1), N=1e6", mixture(10**6), W0, MU0),
+             ("overlapping mu=(1.5,1), w=(.5,.5), N=1e5",
+              mixture(10**5, w=np.array([0.5, 0.5]), mu=np.array([1.5, 1.0]), seed=3),
+              np.array([0.4, 0.6]), np.array([2.0, 0.8])),
+             ("overlapping mu=(1.5,1), w=(.5,.5), N=1e6",
+              mixture(10**6, w=np.array([0.5, 0.5]), mu=np.array([1.5, 1.0]), seed=4),
+              np.array([0.4, 0.6]), np.array([2.0, 0.8]))]
+    caps = [3000, 30000, 3000]
+    for (name, x, w0, mu0), cap in zip(cases, caps):
+        obs = Exact(x)
+        n = x.shape[0]
+        # the optimum: a long SQUAREM run at tol = 0 (from the same start)
+        w, mu = w0.copy(), mu0.copy()
+        ll_star = _core.fit(obs, w, mu, max_iter=20000, tol=0.0, accel=1, n_threads=threads,
+                            history=False)["loglik"]
+        res = {}
+        for accel in (0, 1):
+            w, mu = w0.copy(), mu0.copy()
+            t = time.perf_counter()
+            # plain EM: tol = 0 and a cap, to see when it really reaches the optimum
+            r = _core.fit(obs, w, mu, max_iter=cap if accel == 0 else 200000,
+                          tol=0.0 if accel == 0 else 1e-10, accel=accel,
+                          n_threads=threads, history=True)
+            h = np.asarray(r["history"]) * r["weight"]
+            reach = np.flatnonzero(ll_star - h < 1e-10 * n)
+            res[accel] = dict(passes=int(r["n_passes"]), status=r["status_name"],
+                              ll=r["loglik"], gap_per_n=(ll_star - r["loglik"]) / n,
+                              s=time.perf_counter() - t, rates=mu.tolist(),
+                              first_iterate_within_1e10=int(reach[0]) if reach.size else None)
+        # plain EM: one pass per iterate, so passes to reach the optimum within
+        # 1e-10 N = index of the first such iterate + 1 (None: never within max_iter)
+        p0 = res[0]["first_iterate_within_1e10"]
+        p0 = None if p0 is None else p0 + 1
+        p1 = res[1]["passes"] if res[1]["gap_per_n"] < 1e-10 else None
+        if p1 is None:   # SQUAREM stopped by the tol rule short of LL*: count like plain EM
+            q = res[1]["first_iterate_within_1e10"]
+            p1 = None if q is None else res[1]["passes"]
+        ratio = p0 / p1 if p0 and p1 else float("nan")
+        rtxt = f"{ratio:.1f}x" if p0 and p1 else (f">{cap / p1:.0f}x" if p1 else "n/a")
+        line(name, rtxt, "",
+             f"passes to |LL - LL*|/N < 1e-10: plain EM {p0 or '> %d' % cap}, SQUAREM {p1}; "
+             f"SQUAREM stopped {res[1]['gap_per_n']:.1e}/N short after {res[1]['passes']} passes")
+        rows.append(dict(case=name, ll_star=ll_star, plain=res[0], squarem=res[1],
+                         plain_passes_to_optimum=p0, squarem_passes_to_optimum=p1, ratio=ratio))
+    OUT["squarem"] = rows
+
+
+def s4_fit_many(quick):
+    n_sets = 2000 if quick else 10000
+    section(f"4. fit_many: {n_sets} data sets x 500 points, K = 2")
+    rng = np.random.default_rng(0)
+    data = [np.concatenate([rng.exponential(1.0, 250), rng.exponential(0.1, 250)])
+            for _ in range(n_sets)]
+    t2 = best_of(lambda: expmix.fit_many(data, 2, random_state=0, n_threads=2), 2)
+    t1 = best_of(lambda: expmix.fit_many(data, 2, random_state=0, n_threads=1), 2)
+    r = dict(n_sets=n_sets, fit_many_2t=t2, fit_many_1t=t1, threads_speedup=t1 / t2)
+    line("fit_many, 2 threads", f"{t2:.2f}", "s")
+    line("fit_many, 1 thread", f"{t1:.2f}", "s", f"2-thread speedup {t1 / t2:.2f}x")
+    sub = data[:200]
+    t = time.perf_counter()
+    for x in sub:
+        expmix.ExponentialMixture(2, n_threads=1).fit(x)
+    r["loop_expmix_per_set"] = (time.perf_counter() - t) / len(sub)
+    line("Python loop of ExponentialMixture (extrapolated)",
+         f"{r['loop_expmix_per_set'] * n_sets:.2f}", "s",
+         f"fit_many is {r['loop_expmix_per_set'] * n_sets / t2:.1f}x faster")
+    try:
+        from sklearn.mixture import GaussianMixture
+        t = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for x in sub:
+                GaussianMixture(2, random_state=0).fit(x.reshape(-1, 1))
+        r["loop_sklearn_per_set"] = (time.perf_counter() - t) / len(sub)
+        line("Python loop of sklearn GaussianMixture (extrapolated)",
+             f"{r['loop_sklearn_per_set'] * n_sets:.1f}", "s",
+             f"fit_many is {r['loop_sklearn_per_set'] * n_sets / t2:.0f}x faster")
+    except ImportError:
+        line("Python loop of sklearn GaussianMixture", "skipped")
+    OUT["fit_many"] = r
+
+
+MEM_CHILD = r"""
+import json, resource, sys, tracemalloc
+import numpy as np
+sys.path.insert(0, sys.argv[1])
+from _common import Exact, mixture, MU0, W0
+import expmix
+from expmix import _core
+n, iters, what = int(float(sys.argv[2])), int(sys.argv[3]), sys.argv[4]
+x = np.empty(n)
+mixture(n, out=x, chunk=250_000)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+tracemalloc.start()
+if what == "core":
+    w, mu = W0.copy(), MU0.copy()
+    _core.fit(Exact(x), w, mu, max_iter=iters, tol=0.0, n_threads=2)
+else:
+    expmix.ExponentialMixture(3, max_iter=iters, tol=0.0, n_threads=2).fit(x)
+cur, peak_py = tracemalloc.get_traced_memory()
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps(dict(n=n, data_bytes=x.nbytes, maxrss_before=before, maxrss_after=after,
+                      extra=after - before, tracemalloc_peak=peak_py)))
+"""
+
+
+def s5_memory(n=1e8, iters=3):
+    section(f"5. peak extra memory of a fit at N = {n:.0e} (K = 3, {iters} iterations)")
+    OUT["memory"] = {}
+    for what, label in [("core", "C core fit (expmix._core.fit on the buffer)"),
+                        ("facade", "ExponentialMixture.fit (validation, init, fit)")]:
+        try:
+            out = subprocess.run([sys.executable, "-c", MEM_CHILD, str(HERE), str(n), str(iters),
+                                  what], capture_output=True, text=True, timeout=900)
+            d = json.loads(out.stdout.strip().splitlines()[-1])
+        except Exception as e:  # e.g. not enough memory
+            line(label, "skipped", "", repr(e)[:80])
+            continue
+        frac = d["extra"] / d["data_bytes"]
+        line(label, f"{d['extra'] / 1e6:.1f}", "MB",
+             f"peak extra RSS = {100 * frac:.2f} % of the {d['data_bytes'] / 1e6:.0f} MB data; "
+             f"tracemalloc peak {d['tracemalloc_peak'] / 1e6:.1f} MB")
+        d["fraction"] = frac
+        OUT["memory"][what] = d
+
+
+def s6_chart(ref, threads, quick):
+    section("6. time per iteration vs N (chart)")
+    ns = [10**4, 10**5, 10**6, 10**7]
+    rows = []
+    for n in ns:
+        x = mixture(n, seed=7)
+        row = dict(n=n, expmix=expmix_time_per_iter(x, threads))
+        if ref.ok:
+            row["ref_fast"] = min(ref.time_per_iter(x, threads) for _ in range(2))
+        if n <= 10**6 or not quick:
+            row["numpy"] = best_of(lambda: numpy_em(x, W0, MU0, 2), 2) / 2
+        rows.append(row)
+        print("  " + "  ".join(f"{k}={v:.3g}" for k, v in row.items()), flush=True)
+    OUT["vs_n"] = rows
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        line("chart", "skipped", "", "(matplotlib not installed)")
+        return
+    fig, ax = plt.subplots(figsize=(6, 4.2))
+    for key, label, st in [("expmix", f"expmix ({_core.cpu_dispatch()}, portable build)", "o-"),
+                           ("ref_fast", "reference C kernel, -march=native -ffast-math", "s--"),
+                           ("numpy", "textbook numpy EM", "^:")]:
+        pts = [(r["n"], r[key]) for r in rows if key in r]
+        if pts:
+            ax.plot(*zip(*pts), st, label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("N (observations)")
+    ax.set_ylabel("seconds per EM iteration")
+    ax.set_title(f"K = 3 exponential mixture, {threads} threads")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path = RESULTS / "time_per_iteration.png"
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    line("chart", str(path.relative_to(HERE.parent)))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="smaller sizes, skip slow libraries")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--no-memory", action="store_true")
+    a = ap.parse_args(argv)
+    print(f"expmix {expmix.__version__}, CPU path {_core.cpu_dispatch()} "
+          f"(best {_core.cpu_best()}), OpenMP {_core.openmp_enabled()}")
+    ref = RefKernel()
+    ref_plain = RefKernel(("-O3", "-march=native", "-fopenmp"))
+    if not ref.ok:
+        print(f"reference kernel unavailable: {ref.why}")
+    OUT["env"] = dict(cpu_path=_core.cpu_dispatch(), threads=a.threads,
+                      ref_flags=getattr(ref, "flags", None))
+    if ref.ok:
+        OUT["bandwidth"] = ref.bandwidth()
+    x7 = mixture(10**6 if a.quick else 10**7)
+    s1_per_iteration(x7, ref, ref_plain, a.threads, a.quick)
+    s2_scaling(x7)
+    s3_squarem(a.threads)
+    s4_fit_many(a.quick)
+    if not a.no_memory:
+        s5_memory(1e7 if a.quick else 1e8)
+    s6_chart(ref, a.threads, a.quick)
+    ref.close()
+    ref_plain.close()
+    p = save("run_all.json", OUT)
+    print(f"\nresults: {p}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+/* batch.c -- many independent fits over ragged buffers, in one call.
+ *
+ * Data set j is values[offsets[j] .. offsets[j+1]) (exact observations) with
+ * weights over the same range (or unit weights when weights == NULL).  Each
+ * problem p fits data set data_index[p] with n_comp[p] components from the
+ * start (w + p*stride, mu + p*stride), in place, single-threaded; problems are
+ * spread over n_threads threads (dynamic schedule: one problem at a time), so
+ * the result of a problem never depends on the thread count or on the other
+ * problems.  The scale of the divergence guard is em_data_scale of the data
+ * set, exactly as a single fit computes it.
+ */
+#include "em_internal.h"
+#include "em_batch.h"
+
+#include <string.h>
+
+int em_fit_many(int64_t n_data, const double *values, const double *weights,
+                const int64_t *offsets, int64_t n_problems, const int64_t *data_index,
+                const int *n_comp, int stride, double *w, double *mu,
+                const em_options *opt, em_result *results, int n_threads)
+{
+    int64_t p;
+    if (n_data < 0 || n_problems < 0 || !opt || n_threads < 1 || stride < 1) return EM_ERR_ARGUMENT;
+    if (n_problems == 0) return EM_OK;
+    if (!offsets || !data_index || !n_comp || !w || !mu || !results) return EM_ERR_ARGUMENT;
+    if (offsets[0] != 0) return EM_ERR_ARGUMENT;
+    for (int64_t j = 0; j < n_data; j++)
+        if (offsets[j + 1] < offsets[j]) return EM_ERR_ARGUMENT;
+    if (offsets[n_data] > 0 && !values) return EM_ERR_ARGUMENT;
+    for (p = 0; p < n_problems; p++)
+        if (data_index[p] < 0 || data_index[p] >= n_data || n_comp[p] < 1 || n_comp[p] > stride ||
+            n_comp[p] > EM_MAX_COMPONENTS)
+            return EM_ERR_ARGUMENT;
+    if ((int64_t)n_threads > n_problems) n_threads = (int)n_problems;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1) num_threads(n_threads) if (n_threads > 1)
+#endif
+    for (p = 0; p < n_problems; p++) {
+        const int64_t j = data_index[p];
+        em_data d;
+        em_options o = *opt;
+        memset(&d, 0, sizeof(d));
+        d.n_exact = offsets[j + 1] - offsets[j];
+        d.exact = d.n_exact > 0 ? values + offsets[j] : NULL;
+        d.exact_w = d.n_exact > 0 && weights ? weights + offsets[j] : NULL;
+        o.n_threads = 1;
+        o.interrupt = NULL;
+        o.scale = em_data_scale(&d);
+        results[p].history = NULL;
+        em_fit(&d, n_comp[p], w + (size_t)p * (size_t)stride, mu + (size_t)p * (size_t)stride,
+               &o, &results[p]);
+    }
+    return EM_OK;
+}

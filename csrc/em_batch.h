@@ -1,0 +1,30 @@
+/* em_batch.h -- many fits over ragged buffers in one call (csrc/batch.c). */
+#ifndef EM_BATCH_H
+#define EM_BATCH_H
+
+#include "expmix.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Data set j is values[offsets[j] .. offsets[j+1]) (exact observations) with
+ * weights on the same range (weights NULL: unit weights); offsets has
+ * n_data + 1 entries, offsets[0] = 0, non-decreasing.  Problem p fits data set
+ * data_index[p] with n_comp[p] <= stride components from
+ * (w + p*stride, mu + p*stride), in place, with options opt (n_threads,
+ * interrupt and scale are overridden: each fit is single-threaded and uses
+ * em_data_scale of its data set, as a single fit does), result in results[p]
+ * (no history).  Problems run on n_threads threads, one problem at a time per
+ * thread; each result equals em_fit of that data set from that start.
+ * Returns EM_OK or EM_ERR_ARGUMENT; per-problem status is in results[p].status
+ * (EM_ERR_DATA for a data set with a negative or non-finite value). */
+int em_fit_many(int64_t n_data, const double *values, const double *weights,
+                const int64_t *offsets, int64_t n_problems, const int64_t *data_index,
+                const int *n_comp, int stride, double *w, double *mu,
+                const em_options *opt, em_result *results, int n_threads);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* EM_BATCH_H */

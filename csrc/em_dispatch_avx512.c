@@ -1,0 +1,23 @@
+/* em_dispatch_avx512.c -- the exact-data kernel compiled for AVX-512 (F, DQ, VL) + AVX2 + FMA, 512-bit vectors.
+ * The target pragma precedes every include, so the inline math of
+ * em_vmath.h is compiled (and vectorized) for this ISA too. */
+#include "em_dispatch.h"
+#if EM_X86_DISPATCH
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512dq,avx512vl,avx2,fma"))), \
+                             apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512dq,avx512vl,avx2,fma,prefer-vector-width=512")
+#endif
+#include "em_internal.h"
+#define EMK(name) name##_avx512
+#include "em_kernel_exact.h"
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+#else
+typedef int em_dispatch_avx512_unused; /* ISO C: no empty translation unit */
+#endif

@@ -1,0 +1,364 @@
+"""Fit one exponential mixture to each of many data sets: :func:`fit_many`.
+
+All fits (every data set x candidate K x restart) are one call into C, spread
+over threads without the GIL, each fit single-threaded (csrc/batch.c).
+"""
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import _core
+from ._init import starting_points
+from ._threads import effective_n_threads
+from .mixture import ExponentialMixture
+from .observations import _check_values, check_weights
+
+__all__ = ["fit_many", "FitManyResult"]
+
+_STATUS = {0: "converged", 1: "max_iter", 2: "degenerate", 3: "interrupted"}
+_ERRORS = {-1: "invalid argument", -2: "invalid data", -3: "out of memory",
+           -4: "non-finite log-likelihood", -5: "no information in the data"}
+
+
+@dataclass
+class FitManyResult:
+    """Results of :func:`fit_many`, one row per data set.
+
+    Attributes
+    ----------
+    weights, rates : ndarray, shape (n_datasets, K_max)
+        Fitted parameters, components ordered by decreasing rate, padded with
+        NaN beyond the chosen number of components (and all NaN for a data
+        set that could not be fitted).
+    log_likelihood : ndarray, shape (n_datasets,)
+        Total (weighted) log-likelihood of the chosen fit (NaN if none).
+    n_components : ndarray of int, shape (n_datasets,)
+        Chosen number of components (0 if none).
+    converged : ndarray of bool, shape (n_datasets,)
+    n_iter : ndarray of int, shape (n_datasets,)
+        EM iterations of the chosen fit's best restart.
+    bic : ndarray, shape (n_datasets,)
+        BIC of the chosen fit, -2 logL + (2K - 1) ln n, n = total weight.
+    n_observations : ndarray of int, shape (n_datasets,)
+    status : ndarray of str, shape (n_datasets,)
+        "converged", "max_iter", "converged (empty component)", ..., or
+        "invalid: <reason>" / "degenerate: <reason>" when the data set was not
+        fitted.
+    table : dict
+        Per candidate K (keys): arrays of shape (n_datasets,) with
+        ``log_likelihood``, ``bic`` and ``status`` of that K's best restart.
+    """
+
+    weights: np.ndarray
+    rates: np.ndarray
+    log_likelihood: np.ndarray
+    n_components: np.ndarray
+    converged: np.ndarray
+    n_iter: np.ndarray
+    bic: np.ndarray
+    n_observations: np.ndarray
+    status: np.ndarray
+    table: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> np.ndarray:
+        """Boolean mask of the data sets that were fitted."""
+        return self.n_components > 0
+
+    def __len__(self) -> int:
+        return int(self.status.shape[0])
+
+
+def _candidates(n_components):
+    if isinstance(n_components, numbers.Integral) and not isinstance(n_components, bool):
+        ks = [int(n_components)]
+    else:
+        try:
+            if isinstance(n_components, (str, bytes)):
+                raise TypeError
+            items = list(n_components)
+            if any(isinstance(k, bool) or not isinstance(k, numbers.Integral) for k in items):
+                raise TypeError
+            ks = sorted(set(int(k) for k in items))
+        except TypeError:
+            raise TypeError("n_components must be an int or an iterable of ints "
+                            f"(e.g. range(1, 5)), got {n_components!r}") from None
+    if not ks:
+        raise ValueError("n_components is empty")
+    if ks[0] < 1 or ks[-1] > _core.MAX_COMPONENTS:
+        raise ValueError(f"n_components must be between 1 and {_core.MAX_COMPONENTS}, got {ks}")
+    return ks
+
+
+def _ragged(datasets, sample_weight):
+    """(values, weights or None, offsets) from a list or a (values, offsets) pair."""
+    if isinstance(datasets, tuple) and len(datasets) == 2 and \
+            np.asarray(datasets[1]).dtype.kind in "iu":
+        values = np.asarray(datasets[0])
+        offsets = np.asarray(datasets[1])
+        if values.ndim != 1:
+            raise ValueError(f"datasets: ragged values must be 1-D, got shape {values.shape}")
+        if values.dtype.kind not in "iuf":
+            raise TypeError(f"datasets: values must be numeric, got dtype {values.dtype}")
+        if offsets.ndim != 1 or offsets.shape[0] < 1:
+            raise ValueError("datasets: offsets must be 1-D with n_datasets + 1 entries")
+        if offsets[0] != 0 or offsets[-1] != values.shape[0] or np.any(np.diff(offsets) < 0):
+            raise ValueError("datasets: offsets must start at 0, be non-decreasing and end "
+                             f"at len(values) = {values.shape[0]}")
+        values = np.ascontiguousarray(values, dtype=np.float64)
+        offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+        weights = None
+        if sample_weight is not None:
+            weights = np.asarray(sample_weight)
+            if weights.ndim != 1 or weights.shape[0] != values.shape[0]:
+                raise ValueError("sample_weight: with ragged datasets it must be one 1-D array "
+                                 f"of length len(values) = {values.shape[0]}")
+            weights = np.ascontiguousarray(weights, dtype=np.float64)
+        return values, weights, offsets
+    if isinstance(datasets, (str, bytes, np.ndarray)) or not hasattr(datasets, "__len__"):
+        raise TypeError("datasets must be a list of 1-D arrays or a (values, offsets) pair "
+                        f"of arrays, got {type(datasets).__name__}")
+    n = len(datasets)
+    if sample_weight is not None and (not hasattr(sample_weight, "__len__")
+                                      or isinstance(sample_weight, np.ndarray)
+                                      or len(sample_weight) != n):
+        raise ValueError(f"sample_weight must be None or a list of {n} arrays (or None "
+                         "entries), one per data set")
+    parts, wparts, lengths = [], [], []
+    for i, d in enumerate(datasets):
+        a = np.asarray(d)
+        if a.ndim == 2 and a.shape[1] == 1:
+            a = a[:, 0]
+        if a.ndim != 1:
+            raise ValueError(f"datasets[{i}] must be 1-D, got shape {a.shape}")
+        if a.dtype.kind not in "iufb":
+            raise TypeError(f"datasets[{i}] must be numeric, got dtype {a.dtype}")
+        parts.append(a.astype(np.float64, copy=False))
+        lengths.append(a.shape[0])
+        if sample_weight is not None:
+            sw = sample_weight[i]
+            wparts.append(np.ones(a.shape[0]) if sw is None else np.asarray(sw, dtype=np.float64))
+    values = np.ascontiguousarray(np.concatenate(parts) if parts else np.zeros(0))
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    weights = None
+    if sample_weight is not None:
+        for i, (wp, ln) in enumerate(zip(wparts, lengths)):
+            if wp.ndim != 1 or wp.shape[0] != ln:
+                raise ValueError(f"sample_weight[{i}] has shape {wp.shape}, but datasets[{i}] "
+                                 f"has {ln} observations")
+        weights = np.ascontiguousarray(np.concatenate(wparts) if wparts else np.zeros(0))
+    return values, weights, offsets
+
+
+def fit_many(datasets, n_components, *, sample_weight=None, n_init=1, init="auto",
+             tol=1e-10, max_iter=1000, acceleration="squarem", random_state=None,
+             n_threads=None, strict=False):
+    """Fit an exponential mixture to each of many data sets, in parallel.
+
+    Every fit (data set x candidate number of components x restart) runs in
+    one call into the C core, spread over ``n_threads`` threads without the
+    GIL, each fit single-threaded.  Use it for thousands of small data sets
+    (inter-event times per user, dwell times per molecule, ...).
+
+    Parameters
+    ----------
+    datasets : list of 1-D arrays, or a pair ``(values, offsets)``
+        The data sets (non-negative, finite exact observations).  Ragged form:
+        ``values`` holds all data sets one after the other and data set ``j`` is
+        ``values[offsets[j]:offsets[j+1]]``; ``offsets`` is an integer array of
+        length n_datasets + 1 starting at 0 and ending at ``len(values)``.  (A
+        tuple of two arrays whose second array is of integer dtype is read as
+        the ragged form; pass a list to mean two data sets.)
+    n_components : int or iterable of int
+        The number of components, or candidates (e.g. ``range(1, 5)``) among
+        which K is chosen per data set by BIC (-2 logL + (2K - 1) ln n, n the
+        total weight).  A candidate K larger than a data set's number of
+        observations is skipped for that data set.
+    sample_weight : None, list of arrays (or None entries), or 1-D array
+        Weights per observation: a list parallel to ``datasets``, or for the
+        ragged form one array parallel to ``values``.
+    n_init, init, tol, max_iter, acceleration
+        As in :class:`ExponentialMixture` (per data set and per K).
+    random_state : None, int or numpy SeedSequence
+        Seeding is defined so that data set ``j`` gets the child seed
+        ``np.random.SeedSequence(random_state).spawn(n_datasets)[j]``; for each
+        K, ``ExponentialMixture(K, random_state=child_j, ...).fit(datasets[j])``
+        returns exactly the parameters reported here (and
+        ``select_components(datasets[j], ks, random_state=child_j)`` the same
+        choice of K).  With ``random_state=None`` fresh entropy is drawn.
+    n_threads : None or int
+        Threads (None: all CPUs available to the process).  Results do not
+        depend on it.
+    strict : bool, default False
+        If True, raise ``ValueError`` naming the first invalid or unfittable
+        data set; if False, report it in ``status`` and fill its row with NaN.
+
+    Returns
+    -------
+    FitManyResult
+        Arrays with one row per data set: ``weights``, ``rates``
+        (n_datasets x max K, NaN-padded), ``log_likelihood``,
+        ``n_components``, ``converged``, ``n_iter``, ``bic``, ``status``.
+
+    Examples
+    --------
+    >>> import numpy as np, expmix
+    >>> rng = np.random.default_rng(0)
+    >>> data = [rng.exponential(1.0, 300) for _ in range(100)]
+    >>> res = expmix.fit_many(data, 1, random_state=0)
+    >>> res.rates.shape
+    (100, 1)
+    """
+    ks = _candidates(n_components)
+    # the estimator's own validation of the options (same messages)
+    ExponentialMixture(ks[0], tol=tol, max_iter=max_iter, n_init=n_init, init=init,
+                       acceleration=acceleration)._validate_params()
+    if isinstance(strict, (bool, np.bool_)) is False:
+        raise TypeError(f"strict must be a bool, got {strict!r}")
+    if random_state is not None and not isinstance(random_state, np.random.SeedSequence):
+        if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral) \
+                or random_state < 0:
+            raise TypeError("random_state must be None, a non-negative int or a numpy "
+                            f"SeedSequence (fit_many spawns one child per data set), got "
+                            f"{random_state!r}")
+    n_threads = effective_n_threads(n_threads)
+    values, weights, offsets = _ragged(datasets, sample_weight)
+    n_data = offsets.shape[0] - 1
+    ss = random_state if isinstance(random_state, np.random.SeedSequence) \
+        else np.random.SeedSequence(random_state)
+    children = ss.spawn(n_data)
+    n_init = int(n_init)
+    Kmax = ks[-1]
+
+    # ---- validate each data set; build the problem table --------------------
+    status = np.empty(n_data, dtype=object)
+    n_obs = np.diff(offsets)
+    total_w = np.zeros(n_data)
+    prob_data, prob_k, starts_w, starts_mu = [], [], [], []
+    def _per_data(mask):
+        cs = np.concatenate(([0], np.cumsum(mask, dtype=np.int64)))
+        return cs[offsets[1:]] - cs[offsets[:-1]]
+
+    # whole-buffer checks first; per-data-set detail only where something is wrong
+    n_bad = _per_data(~(np.isfinite(values) & (values >= 0)))
+    if weights is not None:
+        n_bad += _per_data(~(np.isfinite(weights) & (weights >= 0)))
+        n_info = _per_data((values > 0) & (weights > 0))
+        n_wpos = _per_data(weights > 0)
+    else:
+        n_info = _per_data(values > 0)
+        n_wpos = n_obs
+    for j in range(n_data):
+        x = values[offsets[j]:offsets[j + 1]]
+        wj = None if weights is None else weights[offsets[j]:offsets[j + 1]]
+        try:
+            if x.shape[0] == 0:
+                raise ValueError("is empty: at least one observation is needed")
+            if n_bad[j] or n_wpos[j] == 0:
+                _check_values(x, "values")
+                if wj is not None:
+                    check_weights(wj, x.shape[0])
+            usable = [k for k in ks if k <= x.shape[0]]
+            if not usable:
+                raise ValueError(f"has {x.shape[0]} observations, fewer than the smallest "
+                                 f"n_components ({ks[0]})")
+            if n_info[j] == 0:
+                raise ValueError("carries no information about the rates (every value "
+                                 "with positive weight is 0)")
+        except ValueError as e:
+            msg = str(e)
+            status[j] = "invalid: " + msg
+            if strict:
+                raise ValueError(f"datasets[{j}] {msg}") from None
+            continue
+        status[j] = ""
+        total_w[j] = float(x.shape[0]) if wj is None else float(np.sum(wj))
+        vw = np.ones_like(x) if wj is None else wj
+        for k in usable:
+            rng = np.random.default_rng(children[j])
+            for s in starting_points(x, vw, k, n_init, init, rng):
+                prob_data.append(j)
+                prob_k.append(k)
+                ww = np.full(Kmax, np.nan)
+                mm = np.full(Kmax, np.nan)
+                ww[:k] = s[0]
+                mm[:k] = s[1]
+                starts_w.append(ww)
+                starts_mu.append(mm)
+
+    P = len(prob_data)
+    W = np.ascontiguousarray(starts_w, dtype=np.float64).reshape(P, Kmax)
+    M = np.ascontiguousarray(starts_mu, dtype=np.float64).reshape(P, Kmax)
+    data_index = np.asarray(prob_data, dtype=np.int64)
+    ncomp = np.asarray(prob_k, dtype=np.intc)
+    out = _core.fit_many(values, weights, offsets, data_index, ncomp, W, M,
+                         max_iter=int(max_iter), tol=float(tol),
+                         accel=1 if acceleration == "squarem" else 0, n_threads=n_threads)
+
+    # ---- per data set: best restart per K (as ExponentialMixture), K by BIC -----
+    res_w = np.full((n_data, Kmax), np.nan)
+    res_mu = np.full((n_data, Kmax), np.nan)
+    res_ll = np.full(n_data, np.nan)
+    res_bic = np.full(n_data, np.nan)
+    res_k = np.zeros(n_data, dtype=np.int64)
+    res_conv = np.zeros(n_data, dtype=bool)
+    res_iter = np.zeros(n_data, dtype=np.int64)
+    table = {k: dict(log_likelihood=np.full(n_data, np.nan), bic=np.full(n_data, np.nan),
+                     status=np.full(n_data, "skipped", dtype=object)) for k in ks}
+    st_all, ll_all, kind_all = out["status"], out["loglik"], out["degenerate_kind"]
+    # problems are grouped by (data set, K), n_init consecutive restarts each
+    p = 0
+    best_per_data = {}
+    while p < P:
+        j, k = prob_data[p], prob_k[p]
+        q = p + n_init
+        best, best_ll, err = -1, -np.inf, None
+        for i in range(p, q):
+            if st_all[i] < 0:
+                err = int(st_all[i])
+                continue
+            if kind_all[i] == 2:          # a diverging rate (spike): set aside
+                continue
+            if best < 0 or ll_all[i] > best_ll:
+                best, best_ll = i, ll_all[i]
+        if best < 0:
+            table[k]["status"][j] = "degenerate" if err is None else \
+                "error: " + _ERRORS.get(err, str(err))
+        else:
+            kind = " (empty component)" if kind_all[best] == 1 else ""
+            table[k]["status"][j] = _STATUS.get(int(st_all[best]), str(st_all[best])) + kind
+            bic = -2.0 * best_ll + (2 * k - 1) * np.log(total_w[j])
+            table[k]["log_likelihood"][j] = best_ll
+            table[k]["bic"][j] = bic
+            cur = best_per_data.get(j)
+            if cur is None or bic < cur[0]:
+                best_per_data[j] = (bic, best, k)
+        p = q
+    for j in range(n_data):
+        if status[j]:
+            continue
+        if j not in best_per_data:
+            reasons = sorted(set(str(table[k]["status"][j]) for k in ks))
+            status[j] = "degenerate: no candidate K gave a usable fit (" + ", ".join(reasons) + ")"
+            if strict:
+                raise ValueError(f"datasets[{j}]: {status[j]}")
+            continue
+        bic, i, k = best_per_data[j]
+        wv, mv = W[i, :k], M[i, :k]
+        order = np.argsort(-mv, kind="stable")
+        res_w[j, :k] = wv[order] / wv.sum()
+        res_mu[j, :k] = mv[order]
+        res_ll[j] = ll_all[i]
+        res_bic[j] = bic
+        res_k[j] = k
+        res_conv[j] = st_all[i] == 0
+        res_iter[j] = out["n_iter"][i]
+        status[j] = str(table[k]["status"][j])
+    return FitManyResult(weights=res_w, rates=res_mu, log_likelihood=res_ll,
+                         n_components=res_k, converged=res_conv, n_iter=res_iter, bic=res_bic,
+                         n_observations=n_obs.astype(np.int64), status=status.astype(str),
+                         table=table)

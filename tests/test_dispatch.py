@@ -1,0 +1,120 @@
+"""Runtime CPU dispatch of the fused pass: every path against an independent
+long-double evaluation, thread-count independence per path, and forcing a path
+by EXPMIX_CPU / set_cpu_dispatch."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import expmix
+from expmix import _core
+from expmix.observations import from_samples
+
+ORDER = ["baseline", "avx2", "avx512"]
+PATHS = ORDER[:ORDER.index(_core.cpu_best()) + 1]
+
+
+@pytest.fixture(autouse=True)
+def _restore():
+    yield
+    _core.set_cpu_dispatch("auto")
+
+
+def reference_stats(x, v, w, mu):
+    """logL, R_k, X_k in long double with an explicit max-shifted log-sum-exp."""
+    x = x.astype(np.longdouble)
+    v = v.astype(np.longdouble)
+    a = np.log(w.astype(np.longdouble)) + np.log(mu.astype(np.longdouble)) \
+        - np.outer(x, mu.astype(np.longdouble))
+    m = a.max(axis=1, keepdims=True)
+    e = np.exp(a - m)
+    s = e.sum(axis=1, keepdims=True)
+    r = e / s * v[:, None]
+    ll = np.sum(v * (m[:, 0] + np.log(s[:, 0])))
+    return float(ll), (r.sum(axis=0)).astype(float), (r * x[:, None]).sum(axis=0).astype(float)
+
+
+CASES = [
+    # (K, n, w, mu)
+    (1, 1000, [1.0], [2.0]),
+    (2, 4133, [0.3, 0.7], [10.0, 0.5]),
+    (3, 2048 * 3 + 17, [0.5, 0.3, 0.2], [10.0, 1.0, 0.1]),
+    (4, 777, [0.1, 0.2, 0.3, 0.4], [50.0, 5.0, 0.5, 0.05]),
+    (5, 999, [0.2] * 5, [16.0, 8.0, 4.0, 2.0, 1.0]),          # K > 4: general kernel
+    (2, 500, [0.5, 0.5], [1e40, 1.0]),                        # huge D: fallback path
+    (3, 640, [0.3, 0.3, 0.4], [1.0, 1.5, 1.2]),               # overlapping rates
+]
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("case", CASES)
+def test_pass_matches_long_double_reference(path, weighted, case):
+    K, n, w, mu = case
+    w, mu = np.array(w), np.array(mu)
+    rng = np.random.default_rng(K * 1000 + n)
+    x = rng.exponential(1.0, n) / rng.choice(mu, n, p=w)
+    x[:3] = [0.0, 1e-300, 800.0]                 # range ends: exp args at the clamps
+    v = rng.uniform(0.0, 3.0, n) if weighted else np.ones(n)
+    obs = from_samples(x, v if weighted else None)
+    assert _core.set_cpu_dispatch(path) == path
+    ll, tot, R, X = _core.pass_stats(obs, w, mu, 1)
+    rll, rR, rX = reference_stats(x, v, w, mu)
+    assert tot == pytest.approx(v.sum(), rel=1e-14)
+    assert ll == pytest.approx(rll, rel=1e-12, abs=1e-12 * n)
+    np.testing.assert_allclose(R, rR, rtol=1e-12, atol=1e-13 * n)
+    np.testing.assert_allclose(X, rX, rtol=1e-12, atol=1e-13 * np.sum(v * x))
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_threads_bitwise_per_path(path):
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.exponential(0.1, 30000), rng.exponential(2.0, 20011)])
+    obs = from_samples(x)
+    _core.set_cpu_dispatch(path)
+    w, mu = np.array([0.4, 0.35, 0.25]), np.array([12.0, 1.0, 0.2])
+    outs = [_core.pass_stats(obs, w, mu, nt) for nt in (1, 2, 3, 8)]
+    for o in outs[1:]:
+        assert o[0] == outs[0][0]
+        assert np.array_equal(o[2], outs[0][2]) and np.array_equal(o[3], outs[0][3])
+    fits = [expmix.ExponentialMixture(2, n_threads=nt).fit(x) for nt in (1, 2, 3)]
+    for f in fits[1:]:
+        assert np.array_equal(f.rates_, fits[0].rates_)
+        assert np.array_equal(f.weights_, fits[0].weights_)
+
+
+def test_paths_agree_on_the_fit():
+    rng = np.random.default_rng(11)
+    x = np.concatenate([rng.exponential(0.1, 5000), rng.exponential(1.0, 5000)])
+    res = {}
+    for p in PATHS:
+        _core.set_cpu_dispatch(p)
+        m = expmix.ExponentialMixture(2, tol=1e-13, max_iter=5000).fit(x)
+        res[p] = (m.rates_, m.weights_, m.log_likelihood_)
+    base = res["baseline"]
+    for p in PATHS:
+        np.testing.assert_allclose(res[p][0], base[0], rtol=1e-7)
+        np.testing.assert_allclose(res[p][1], base[1], rtol=1e-7)
+        assert res[p][2] == pytest.approx(base[2], rel=1e-13)
+
+
+def test_cpu_dispatch_api():
+    assert _core.cpu_dispatch() in ORDER
+    assert _core.cpu_best() in ORDER
+    assert _core.set_cpu_dispatch("baseline") == "baseline"
+    assert _core.cpu_dispatch() == "baseline"
+    assert _core.set_cpu_dispatch("auto") == _core.cpu_best() or os.environ.get("EXPMIX_CPU")
+    with pytest.raises(ValueError, match="path must be one of"):
+        _core.set_cpu_dispatch("sse9")
+
+
+@pytest.mark.parametrize("path", ["baseline", "avx2", "avx512"])
+def test_env_var_forces_path(path):
+    code = "import expmix._core as c; print(c.cpu_dispatch(), c.cpu_best())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=dict(os.environ, EXPMIX_CPU=path), check=True).stdout.split()
+    active, best = out
+    # a path the CPU lacks falls back to the best one below it
+    assert active == ORDER[min(ORDER.index(path), ORDER.index(best))]
