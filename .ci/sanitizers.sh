@@ -42,12 +42,19 @@ run_c_test() {   # name, flags, sources...
     tail -1 "$OUT/$name.log" | grep -q " 0 failed" || { echo "FAILED: $name"; exit 1; }
 }
 
+# the C core (as setup.py builds it: the pass, the loop, the CPU-dispatched kernels)
+CORE="csrc/pass.c csrc/fit.c csrc/em_dispatch.c csrc/em_dispatch_avx2.c csrc/em_dispatch_avx512.c"
+DISPATCH="csrc/em_dispatch.c csrc/em_dispatch_avx2.c csrc/em_dispatch_avx512.c"
 t0=$(date +%s)
-run_c_test core_omp "-fopenmp" csrc/pass.c csrc/fit.c csrc/tests/test_core.c
-run_c_test core_serial "" csrc/pass.c csrc/fit.c csrc/tests/test_core.c
+# shellcheck disable=SC2086
+run_c_test core_omp "-fopenmp" $CORE csrc/tests/test_core.c
+# shellcheck disable=SC2086
+run_c_test core_serial "" $CORE csrc/tests/test_core.c
 run_c_test vmath "" csrc/tests/test_vmath.c
-run_c_test alloc_omp "-fopenmp -DEM_TEST_MALLOC_HOOK" csrc/pass.c csrc/fit.c csrc/tests/test_alloc.c
-run_c_test big_index "-fopenmp" csrc/fit.c csrc/tests/test_big_index.c
+# shellcheck disable=SC2086
+run_c_test alloc_omp "-fopenmp -DEM_TEST_MALLOC_HOOK" $CORE csrc/tests/test_alloc.c
+# shellcheck disable=SC2086
+run_c_test big_index "-fopenmp" csrc/fit.c $DISPATCH csrc/tests/test_big_index.c
 echo "== sanitizers: C tests clean ($(( $(date +%s) - t0 )) s)"
 
 t0=$(date +%s)
@@ -57,7 +64,7 @@ if command -v clang >/dev/null && clang -fsanitize=fuzzer -x c -o "$OUT/probe" -
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n){(void)d;(void)n;return 0;}' >/dev/null 2>&1; then
     echo "== fuzz: libFuzzer on the C pass and fit for ${FUZZ_SECONDS} s"
     clang -g -O1 -std=c11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-        -Icsrc csrc/pass.c csrc/fit.c fuzz/fuzz_pass.c -lm -o "$OUT/fuzz_pass"
+        -Icsrc $CORE fuzz/fuzz_pass.c -lm -o "$OUT/fuzz_pass"
     mkdir -p "$OUT/corpus"
     cp fuzz/corpus/* "$OUT/corpus/" 2>/dev/null || true
     "$OUT/fuzz_pass" -max_total_time="$FUZZ_SECONDS" -max_len=16384 -print_final_stats=1 \
@@ -65,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n){(void)d;(void)n;return 0;
     grep -E "stat::number_of_executed_units|Done" "$OUT/fuzz.log" | tail -2
 else
     echo "== fuzz: no libFuzzer (clang) available: random-input driver under gcc ASan for ${FUZZ_SECONDS} s"
-    $CC $SAN -DFUZZ_STANDALONE -Icsrc csrc/pass.c csrc/fit.c fuzz/fuzz_pass.c -lm -o "$OUT/fuzz_pass"
+    $CC $SAN -DFUZZ_STANDALONE -Icsrc $CORE fuzz/fuzz_pass.c -lm -o "$OUT/fuzz_pass"
     "$OUT/fuzz_pass" "$FUZZ_SECONDS"
 fi
 echo "== fuzz: clean ($(( $(date +%s) - t0 )) s)"

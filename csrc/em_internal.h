@@ -21,6 +21,9 @@ void *em_test_malloc(size_t n);
 #define EM_MALLOC(n) malloc(n)
 #endif
 
+/* Fewest blocks (of EM_BLOCK observations) worth one more thread in a pass. */
+#define EM_MIN_BLOCKS_PER_THREAD 8
+
 /* Observations per tile (unit of vectorization) and lanes per accumulator. */
 #define EM_TILE 64
 #define EM_LANES 8

@@ -380,8 +380,14 @@ int em_workspace_init(em_workspace *ws, const em_data *d, int K, int n_threads)
     memset(ws, 0, sizeof(*ws));
     em_layout_init(&ws->layout, d);
     if (n_threads < 1) n_threads = 1;
-    if ((int64_t)n_threads > ws->layout.n_blocks)
-        n_threads = ws->layout.n_blocks > 0 ? (int)ws->layout.n_blocks : 1;
+    /* Waking a thread costs more than a few blocks of work (and far more on
+     * a busy machine, where a pass waits for a descheduled thread), so each
+     * thread gets at least EM_MIN_BLOCKS_PER_THREAD blocks.  The summation
+     * order is fixed by the blocks, so the result does not change. */
+    if ((int64_t)n_threads * EM_MIN_BLOCKS_PER_THREAD > ws->layout.n_blocks) {
+        int64_t cap = ws->layout.n_blocks / EM_MIN_BLOCKS_PER_THREAD;
+        n_threads = cap > 1 ? (int)cap : 1;
+    }
     ws->n_threads = n_threads;
     ws->K = K;
     nslot = (size_t)(ws->layout.n_blocks > 0 ? ws->layout.n_blocks : 1) * (size_t)EM_SLOT(K);

@@ -21,6 +21,12 @@ pytestmark = pytest.mark.skipif(shutil.which(CC) is None or not (ROOT / "csrc").
                                 reason="needs a C compiler and the source tree (csrc/)")
 
 
+#: the C core as setup.py builds it (the pass, the loop, the CPU-dispatched kernels)
+CORE = ["csrc/pass.c", "csrc/fit.c", "csrc/em_dispatch.c", "csrc/em_dispatch_avx2.c",
+        "csrc/em_dispatch_avx512.c"]
+DISPATCH = CORE[2:]
+
+
 def build_and_run(tmp_path, sources, flags, name, args=()):
     exe = tmp_path / name
     cmd = [CC, "-std=c11", *flags, f"-I{ROOT / 'csrc'}", *[str(ROOT / s) for s in sources],
@@ -33,21 +39,21 @@ def build_and_run(tmp_path, sources, flags, name, args=()):
 
 @pytest.mark.parametrize("omp", [True, False])
 def test_allocation_failure_returns_nomem(tmp_path, omp):
-    out = build_and_run(tmp_path, ["csrc/pass.c", "csrc/fit.c", "csrc/tests/test_alloc.c"],
+    out = build_and_run(tmp_path, CORE + ["csrc/tests/test_alloc.c"],
                         ["-O2", "-DEM_TEST_MALLOC_HOOK"] + (["-fopenmp"] if omp else []), "ta")
     assert out.strip().splitlines()[-1].endswith(" 0 failed")
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mmap of /dev/zero")
 def test_index_beyond_2_31(tmp_path):
-    out = build_and_run(tmp_path, ["csrc/fit.c", "csrc/tests/test_big_index.c"],
+    out = build_and_run(tmp_path, ["csrc/fit.c"] + DISPATCH + ["csrc/tests/test_big_index.c"],
                         ["-O2", "-fopenmp"], "tb")
     last = out.strip().splitlines()[-1]
     assert last.endswith(" 0 failed") and not last.startswith("0 passed"), last
 
 
 def test_fuzz_driver_short(tmp_path):
-    out = build_and_run(tmp_path, ["csrc/pass.c", "csrc/fit.c", "fuzz/fuzz_pass.c"],
+    out = build_and_run(tmp_path, CORE + ["fuzz/fuzz_pass.c"],
                         ["-O1", "-DFUZZ_STANDALONE"], "fz", args=("2",))
     assert "no invariant violated" in out
 

@@ -18,7 +18,7 @@
  *
  * Linux only (mmap); elsewhere it prints "0 passed, 0 failed (skipped)".
  * Build (from the repository root; pass.c is included, not linked):
- *   cc -O2 -std=c11 -fopenmp -Icsrc csrc/fit.c csrc/tests/test_big_index.c -lm -o /tmp/tb && /tmp/tb
+ *   cc -O2 -std=c11 -fopenmp -Icsrc csrc/fit.c csrc/em_dispatch*.c csrc/tests/test_big_index.c -lm -o /tmp/tb && /tmp/tb
  */
 #define _GNU_SOURCE
 #include "../pass.c"
@@ -97,7 +97,7 @@ int main(void)
         };
         CHECK(em_par_set(&p, 1, &w, &mu) == EM_OK, "em_par_set");
         for (int c = 0; c < 4; c++) {
-            eval_block(&d, &L, &p, cases[c].b, scratch, slot);
+            eval_block(&d, &L, &p, cases[c].b, scratch, slot, em_cpu_path());
             CHECK(slot[EM_SLOT_W] == (double)cases[c].nb && slot[EM_SLOT_R(0)] == (double)cases[c].nb,
                   "block %lld: weight %.17g R %.17g, expected %lld", (long long)cases[c].b,
                   slot[EM_SLOT_W], slot[EM_SLOT_R(0)], (long long)cases[c].nb);
@@ -113,7 +113,7 @@ int main(void)
                 sx += cens[i] + 1.0 / mu;
                 sc += cens[i];
             }
-            eval_block(&d, &L, &p, L.nb_exact + c, scratch, slot);
+            eval_block(&d, &L, &p, L.nb_exact + c, scratch, slot, em_cpu_path());
             CHECK(slot[EM_SLOT_W] == (double)nb && slot[EM_SLOT_R(0)] == (double)nb,
                   "right block %d: weight %.17g", c, slot[EM_SLOT_W]);
             CHECK(rel(slot[EM_SLOT_X(0, 1)], sx) < 1e-14, "right block %d: X %.17g != %.17g",

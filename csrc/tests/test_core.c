@@ -1,10 +1,10 @@
 /* test_core.c -- tests of the expmix C core against direct formulas.
  *
  * Build and run (from the repository root):
- *   cc -O2 -std=c11 -fopenmp -Icsrc csrc/pass.c csrc/fit.c csrc/tests/test_core.c -lm -o /tmp/tc && /tmp/tc
+ *   cc -O2 -std=c11 -fopenmp -Icsrc csrc/pass.c csrc/fit.c csrc/em_dispatch*.c csrc/tests/test_core.c -lm -o /tmp/tc && /tmp/tc
  * Under the sanitizers:
  *   cc -O1 -g -std=c11 -fsanitize=address,undefined -fno-sanitize-recover=all \
- *      -Icsrc csrc/pass.c csrc/fit.c csrc/tests/test_core.c -lm -o /tmp/tc_asan && /tmp/tc_asan
+ *      -Icsrc csrc/pass.c csrc/fit.c csrc/em_dispatch*.c csrc/tests/test_core.c -lm -o /tmp/tc_asan && /tmp/tc_asan
  * The last line printed is "N passed, M failed"; the exit code is 0 only if M == 0.
  */
 #include "expmix.h"
@@ -110,7 +110,7 @@ static void direct(const em_data *d, int K, const double *w, const double *mu,
 
 static void test_pass_against_direct(void)
 {
-    enum { N = 10007 };
+    enum { N = 150001 };   /* 74 blocks: up to 9 threads really run (EM_MIN_BLOCKS_PER_THREAD) */
     static double x[N], wx[N], c[N], wc[N], a[N], b[N], wi[N], t[N], wt[N];
     double w[3] = {0.5, 0.3, 0.2}, mu[3] = {5.0, 1.0, 0.1};
     double R[3], X[3], Rd[3], Xd[3], ll;
