@@ -262,8 +262,18 @@ def _components_table(model: Any) -> str:
     return "\n".join(lines)
 
 
+def _entropy(obs: Any, w: np.ndarray, mu: np.ndarray) -> float:
+    from .inference import entropy
+    return float(entropy(obs, w, mu))
+
+
+def _information_criteria(ll: float, K: int, n: float, ent: float) -> Dict[str, float]:
+    from .selection import information_criteria
+    return information_criteria(ll, K, n, ent)
+
+
 def _criteria_table(rows: Sequence[Mapping[str, Any]], best: int, criterion: str) -> str:
-    crit_cols = [c for c in ("bic", "aic", "icl") if c in rows[0]]
+    crit_cols = [c for c in CLI_CRITERIA if c in rows[0]]
     hdr = f"  {'K':>2} {'log-likelihood':>18} {'params':>6} " + \
         " ".join(f"{c.upper():>14}" for c in crit_cols) + "  status"
     lines = [hdr]
@@ -373,7 +383,7 @@ def _fit_one(kind: str, kw: Dict[str, Any], K: int, opts: Dict[str, Any]) -> Any
 
 #: Criteria the fit command computes for each K (from the log-likelihood, p = 2K - 1
 #: and n = the total weight, exactly as expmix.select_components does).
-CLI_CRITERIA = ("bic", "aic")
+CLI_CRITERIA = ("bic", "aic", "aicc", "icl")
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
@@ -397,7 +407,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
             if K > n_rows and len(ks) > 1:
                 table.append(dict(n_components=K, log_likelihood=np.nan,
                                   n_parameters=2 * K - 1, bic=np.nan, aic=np.nan,
-                                  converged=False,
+                                  aicc=np.nan, icl=np.nan, converged=False,
                                   status="skipped (K > number of observations)"))
                 prog.step(f"K={K} skipped")
                 continue
@@ -408,7 +418,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
                 except DegenerateFitError as e:
                     table.append(dict(n_components=K, log_likelihood=np.nan,
                                       n_parameters=2 * K - 1, bic=np.nan, aic=np.nan,
-                                      converged=False, status="degenerate"))
+                                      aicc=np.nan, icl=np.nan, converged=False,
+                                      status="degenerate"))
                     if len(ks) == 1:
                         raise CLIError(str(e), EXIT_FIT) from None
                     prog.step(f"K={K} degenerate")
@@ -416,9 +427,12 @@ def _cmd_fit(args: argparse.Namespace) -> int:
             caught.extend(f"K={K}: {x.message}" for x in w)
             n_weight = m.total_weight_
             ll, p = m.log_likelihood_, m.n_parameters_
+            # the criteria of select_components (ICL: BIC + 2 x entropy of the
+            # responsibilities of the fitted data, any kind)
+            ent = _entropy(m._obs, m.weights_, m.rates_) if K > 1 else 0.0
+            crit = _information_criteria(ll, K, n_weight, ent)
             table.append(dict(n_components=K, log_likelihood=ll, n_parameters=p,
-                              bic=-2 * ll + p * np.log(n_weight), aic=-2 * ll + 2 * p,
-                              converged=m.converged_, status=m.status_))
+                              converged=m.converged_, status=m.status_, **crit))
             models[K] = m
             prog.step(f"K={K} logL={ll:.6g}")
     finally:
@@ -616,7 +630,8 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--column", help="column of values (needed if the file has several)")
     f.add_argument("--k", type=_parse_k, default=[1, 2, 3, 4, 5, 6], metavar="K",
                    help="number of components: 3, a range 1-6 (default), or 1,2,4")
-    f.add_argument("--criterion", default="bic", help="criterion choosing K (default bic)")
+    f.add_argument("--criterion", default="bic",
+                   help="criterion choosing K: bic, aic, aicc or icl (default bic)")
     g = f.add_mutually_exclusive_group()
     g.add_argument("--censor-column", metavar="NAME",
                    help="0/1 column, 1 = the value is a right-censoring time")

@@ -220,7 +220,7 @@ def _check_values(x: np.ndarray, name: str, *, allow_inf: bool = False) -> None:
                          "values must be finite")
     if (x < 0).any():
         i = int(np.flatnonzero(x < 0)[0])
-        raise ValueError(f"{name} must be non-negative; {name}[{i}] = {x[i]!r} "
+        raise ValueError(f"{name} must be non-negative; {name}[{i}] = {float(x[i])!r} "
                          "(Negative values in data: the distribution lives on [0, inf))")
 
 
@@ -278,7 +278,7 @@ def _add_truncation(obs: Observations, t_scalar, t_arr, weights, lower_for_check
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
                 raise ValueError(f"{name} = {t_scalar!r} exceeds observation {i} "
-                                 f"(value {lower_for_check[i]!r}); every observation must lie "
+                                 f"(value {float(lower_for_check[i])!r}); every observation must lie "
                                  f"above the truncation point")
             tw = float(n) if weights is None else float(np.sum(weights))
             obs.trunc = np.array([t_scalar])
@@ -288,8 +288,8 @@ def _add_truncation(obs: Observations, t_scalar, t_arr, weights, lower_for_check
         bad = t_arr > lower_for_check
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"{name}[{i}] = {t_arr[i]!r} exceeds the observation "
-                             f"({lower_for_check[i]!r}); each entry time must be below its "
+            raise ValueError(f"{name}[{i}] = {float(t_arr[i])!r} exceeds the observation "
+                             f"({float(lower_for_check[i])!r}); each entry time must be below its "
                              "observation")
         keep = t_arr > 0
         if keep.any():
@@ -341,13 +341,13 @@ def from_samples(X, sample_weight=None, event_observed=None, entry=None, *,
         strict = ev & (t_arr >= x)
         if strict.any():
             i = int(np.flatnonzero(strict)[0])
-            raise ValueError(f"entry[{i}] = {t_arr[i]!r} is not below X[{i}] = {x[i]!r}; "
+            raise ValueError(f"entry[{i}] = {float(t_arr[i])!r} is not below X[{i}] = {float(x[i])!r}; "
                              "an observed event must happen after its entry time")
     if t_scalar is not None and t_scalar > 0:
         strict = ev & (x <= t_scalar)
         if strict.any():
             i = int(np.flatnonzero(strict)[0])
-            raise ValueError(f"entry = {t_scalar!r} is not below X[{i}] = {x[i]!r}; "
+            raise ValueError(f"entry = {t_scalar!r} is not below X[{i}] = {float(x[i])!r}; "
                              "every observed value must exceed the dead time")
     obs = Observations(n_obs=n)
     obs.exact, obs.exact_w = _segment(ev, x, w)
@@ -385,7 +385,7 @@ def from_intervals(lower, upper, sample_weight=None, entry=None, *,
         raise ValueError("upper contains NaN")
     if (hi < lo).any():
         i = int(np.flatnonzero(hi < lo)[0])
-        raise ValueError(f"lower[{i}] = {lo[i]!r} is greater than upper[{i}] = {hi[i]!r}")
+        raise ValueError(f"lower[{i}] = {float(lo[i])!r} is greater than upper[{i}] = {float(hi[i])!r}")
     w = check_weights(sample_weight, n)
     t_scalar, t_arr = _entry_array(entry, n)
     ex = lo == hi
@@ -395,7 +395,7 @@ def from_intervals(lower, upper, sample_weight=None, entry=None, *,
         bad = (t_arr > lo) | (ex & (t_arr >= lo))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"entry[{i}] = {t_arr[i]!r} is above lower[{i}] = {lo[i]!r}; "
+            raise ValueError(f"entry[{i}] = {float(t_arr[i])!r} is above lower[{i}] = {float(lo[i])!r}; "
                              "each observation must lie above its entry time")
         t_check = lo
     else:
@@ -404,7 +404,7 @@ def from_intervals(lower, upper, sample_weight=None, entry=None, *,
             bad = (lo < t_scalar) | (ex & (lo <= t_scalar))
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
-                raise ValueError(f"entry = {t_scalar!r} is above lower[{i}] = {lo[i]!r}; "
+                raise ValueError(f"entry = {t_scalar!r} is above lower[{i}] = {float(lo[i])!r}; "
                                  "every observation must lie above the truncation point")
     obs = Observations(n_obs=n)
     obs.exact, obs.exact_w = _segment(ex, lo, w)
@@ -442,8 +442,8 @@ def from_histogram(edges, counts, entry=None, *, check_information=True) -> Obse
         raise ValueError("edges must be finite and non-negative (only the last edge may be inf)")
     if not (np.diff(e) > 0).all():
         i = int(np.flatnonzero(~(np.diff(e) > 0))[0])
-        raise ValueError(f"edges must be strictly increasing; edges[{i}] = {e[i]!r} >= "
-                         f"edges[{i + 1}] = {e[i + 1]!r}")
+        raise ValueError(f"edges must be strictly increasing; edges[{i}] = {float(e[i])!r} >= "
+                         f"edges[{i + 1}] = {float(e[i + 1])!r}")
     if np.isnan(c).any() or np.isinf(c).any():
         raise ValueError("counts must be finite")
     if (c < 0).any():
