@@ -8,6 +8,8 @@ from __future__ import annotations
 import numbers
 from dataclasses import dataclass, field
 
+from typing import Any, Dict
+
 import numpy as np
 
 from . import _core
@@ -312,7 +314,7 @@ def fit_many(datasets, n_components, *, sample_weight=None, n_init=1, init="auto
     st_all, ll_all, kind_all = out["status"], out["loglik"], out["degenerate_kind"]
     # problems are grouped by (data set, K), n_init consecutive restarts each
     p = 0
-    best_per_data = {}
+    best_per_data: Dict[int, Any] = {}
     while p < P:
         j, k = prob_data[p], prob_k[p]
         q = p + n_init

@@ -764,7 +764,7 @@ def _em_fit(w, mu, *, max_iter=1000, tol=1e-10, accel=1, weight_floor=1e-12,
                 accepted = False
                 if _guard(K, sxw, sxmu, weight_floor, rate_ceiling, scale)[0] == 0:
                     r = yield from ev(sxw, sxmu)
-                    if r is not None and r[0] >= s1ll:
+                    if r is not None and r[0] >= s0ll:   # the safeguard of csrc/fit.c
                         accepted = True
                 if accepted:
                     prev = s0ll
