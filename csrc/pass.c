@@ -32,20 +32,6 @@
 #include <string.h>
 
 /* ------------------------------------------------------------------------ */
-/* Scalar helpers                                                            */
-
-/* g(u) = 1/u - 1/expm1(u) for u >= 0; g(0) = 1/2. */
-static inline double em_gfun(double u, double em1)
-{
-    double u2 = u * u;
-    /* 1/2 - u/12 + u^3/720 - u^5/30240 + u^7/1209600: error < 3e-17 for u < 0.1 */
-    double series = 0.5 + u * (-1.0 / 12.0 + u2 * (1.0 / 720.0
-                    + u2 * (-1.0 / 30240.0 + u2 * (1.0 / 1209600.0))));
-    double direct = 1.0 / u - 1.0 / em1;
-    return u < 0.1 ? series : direct;
-}
-
-/* ------------------------------------------------------------------------ */
 /* Parameters in the form the kernels use                                    */
 
 int em_par_set(em_par *p, int K, const double *w, const double *mu)

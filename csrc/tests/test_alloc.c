@@ -17,18 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int n_pass = 0, n_fail = 0;
-#define CHECK(cond, ...)                                                   \
-    do {                                                                   \
-        if (cond) {                                                        \
-            n_pass++;                                                      \
-        } else {                                                           \
-            n_fail++;                                                      \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                    \
-            printf(__VA_ARGS__);                                           \
-            printf("\n");                                                  \
-        }                                                                  \
-    } while (0)
+#include "em_check.h"
 
 static long n_calls = 0, fail_at = 0;
 static int fail_all = 0;

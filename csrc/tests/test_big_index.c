@@ -33,18 +33,7 @@
 #define HAVE_MMAP 1
 #endif
 
-static int n_pass = 0, n_fail = 0;
-#define CHECK(cond, ...)                                                   \
-    do {                                                                   \
-        if (cond) {                                                        \
-            n_pass++;                                                      \
-        } else {                                                           \
-            n_fail++;                                                      \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                    \
-            printf(__VA_ARGS__);                                           \
-            printf("\n");                                                  \
-        }                                                                  \
-    } while (0)
+#include "em_check.h"
 
 static double rel(double a, double b)
 {

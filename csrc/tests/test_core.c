@@ -15,19 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int n_pass = 0, n_fail = 0;
-
-#define CHECK(cond, ...)                                                   \
-    do {                                                                   \
-        if (cond) {                                                        \
-            n_pass++;                                                      \
-        } else {                                                           \
-            n_fail++;                                                      \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                    \
-            printf(__VA_ARGS__);                                           \
-            printf("\n");                                                  \
-        }                                                                  \
-    } while (0)
+#include "em_check.h"
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
 static double urand(void) /* splitmix64 -> (0, 1) */
