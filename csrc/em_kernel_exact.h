@@ -65,7 +65,7 @@
                     for (int k = 1; k < KK; k++) {                                   \
                         double d = cd[k] - md[k] * xi;                               \
                         d = d < -708.0 ? -708.0 : d;                                 \
-                        e[k] = em_exp(d);                                            \
+                        e[k] = em_exp_k(d);                                            \
                         s += e[k];                                                   \
                     }                                                                \
                     double a0 = c0 - mu0 * xi;                                       \
@@ -110,7 +110,7 @@
     if ((k) < KK) {                                                                  \
         double d = cd[k] - md[k] * xi;                                               \
         d = d < -708.0 ? -708.0 : d;                                                 \
-        double e = em_exp(d) * kp[k];                                                \
+        double e = em_exp_k(d) * kp[k];                                                \
         E[k][j + l] = e;                                                             \
         s += e;                                                                      \
     }

@@ -323,4 +323,39 @@ EM_VM_INLINE double em_log1mexp(double u)
     return em_vm_log_core(arg, corr);
 }
 
+/* e^x on the kernels' clamped range, lean: no clamp, no NaN/inf/subnormal
+ * handling, one scaling.  Domain: x in [-708.3, 709.0] (callers clamp; the
+ * result is then always normal and finite).  Outside the domain the result
+ * is garbage (not UB: unsigned arithmetic only).
+ * x = n ln2 + r, |r| <= ln2/2 (+tiny), by Cody-Waite with the 2-term ln2;
+ * e^r by Horner on the Taylor series through r^13/13! (truncation < 2.3e-17
+ * relative), then 2^n by adding n to the exponent field (bits of p plus
+ * n << 52, mod 2^64: p in [0.70, 1.42], so 1022 + n >= 1 on the domain).
+ * Measured by csrc/tests/test_vmath.c (SSE2, AVX2+FMA, AVX-512, -O0):
+ * max 1.15 ulp over the domain [asserted: 1.5].
+ * About 20 vector operations against ~50 of em_exp. */
+EM_VM_INLINE double em_exp_k(double x)
+{
+    double t = x * EM_VM_LOG2E + EM_VM_SHIFTER;
+    double n = t - EM_VM_SHIFTER;
+    uint64_t ni = em_vm_bits(t) - em_vm_bits(EM_VM_SHIFTER);
+    double r = x - n * EM_VM_LN2_HI;
+    r = r - n * EM_VM_LN2_LO;
+    double p = 1.6059043836821613e-10;        /* 1/13! */
+    p = p * r + 2.0876756987868099e-09;       /* 1/12! */
+    p = p * r + 2.5052108385441720e-08;       /* 1/11! */
+    p = p * r + 2.7557319223985890e-07;       /* 1/10! */
+    p = p * r + 2.7557319223985893e-06;       /* 1/9!  */
+    p = p * r + 2.4801587301587302e-05;       /* 1/8!  */
+    p = p * r + 1.9841269841269841e-04;       /* 1/7!  */
+    p = p * r + 1.3888888888888889e-03;       /* 1/6!  */
+    p = p * r + 8.3333333333333332e-03;       /* 1/5!  */
+    p = p * r + 4.1666666666666664e-02;       /* 1/4!  */
+    p = p * r + 1.6666666666666666e-01;       /* 1/3!  */
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    return em_vm_from_bits(em_vm_bits(p) + (ni << 52));
+}
+
 #endif /* EM_VMATH_H */

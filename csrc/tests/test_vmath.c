@@ -39,6 +39,7 @@
             y[i] = FN(x[i]);                                                 \
     }
 DEF_BATCH(batch_exp, em_exp)
+DEF_BATCH(batch_exp_k, em_exp_k)
 DEF_BATCH(batch_log, em_log)
 DEF_BATCH(batch_expm1, em_expm1)
 DEF_BATCH(batch_log1p, em_log1p)
@@ -230,6 +231,7 @@ static void check_exact(const char *fname, batch_fn fn, double x, double want)
 /* ---------------- documented bounds (ulp) ---------------- */
 #define B_EXP 1.0
 #define B_EXP_SUB 1.0 /* subnormal ulps */
+#define B_EXP_K 1.5 /* em_exp_k: measured 1.15 (see em_vmath.h) */
 #define B_LOG 1.0
 #define B_EXPM1 1.5
 #define B_LOG1P 1.5
@@ -276,6 +278,30 @@ static void test_exp(void)
            "subnormal range max %.3f ulp, abs %.3g; points max %.3f ulp\n",
            sn.n + ss.n, sn.max_ulp, sn.worst_x, ss.max_ulp, ss.max_abs,
            pts.max_ulp);
+}
+
+/* em_exp_k: the kernels' lean exp, on its documented domain only */
+static void test_exp_k(void)
+{
+    stats_t s, pts;
+    stats_init(&s);
+    stats_init(&pts);
+    batch_fn f = batch_exp_k;
+    sweep(f, ref_exp, GRID, -708.3, 709.0, 4000000, -INFINITY, &s, &s);
+    sweep(f, ref_exp, UNIF, -708.3, 709.0, 3000000, -INFINITY, &s, &s);
+    sweep(f, ref_exp, UNIF, -1.0, 1.0, 1000000, -INFINITY, &s, &s);
+    sweep(f, ref_exp, NLOGU, 1e-300, 708.3, 1000000, -INFINITY, &s, &s);
+    sweep(f, ref_exp, LOGU, 1e-300, 709.0, 1000000, -INFINITY, &s, &s);
+    check_range("em_exp_k", "[-708.3,709]", &s, B_EXP_K, 0);
+    const double pv[] = {-708.3, -708.0, -707.99, 709.0, 0.0, -0.0, 1e-300,
+                         -1e-300, 1.0, -1.0, 0.5 * 0.69314718055994531,
+                         -0.5 * 0.69314718055994531, 0.34657359027997264,
+                         -0.34657359027997264, 80.0, -80.0, 100.0, -100.0};
+    for (size_t i = 0; i < sizeof pv / sizeof pv[0]; i++)
+        check_point("em_exp_k", f, ref_exp, pv[i], B_EXP_K, &pts);
+    check_exact("em_exp_k", f, 0.0, 1.0);
+    printf("em_exp_k:    %ld args; [-708.3,709] max %.3f ulp (x=%.17g); points max %.3f ulp\n",
+           s.n, s.max_ulp, s.worst_x, pts.max_ulp);
 }
 
 static void test_log(void)
@@ -486,6 +512,7 @@ int main(int argc, char **argv)
         return 0;
     }
     test_exp();
+    test_exp_k();
     test_log();
     test_expm1();
     test_log1p();
