@@ -11,8 +11,9 @@
 #pragma GCC target("avx512f,avx512dq,avx512vl,avx2,fma,prefer-vector-width=512")
 #endif
 #include "em_internal.h"
-#define EMK(name) name##_avx512
+#define EMK(name) name##_avx512c
 #include "em_kernel_exact.h"
+#include "em_kernel_exact_avx512.h"
 #if defined(__clang__)
 #pragma clang attribute pop
 #else

@@ -231,6 +231,7 @@ static void check_exact(const char *fname, batch_fn fn, double x, double want)
 /* ---------------- documented bounds (ulp) ---------------- */
 #define B_EXP 1.0
 #define B_EXP_SUB 1.0 /* subnormal ulps */
+#define B_EXP8 1.5 /* emz_exp8 (AVX-512): measured 0.98 */
 #define B_EXP_K 1.5 /* em_exp_k: measured 1.15 (see em_vmath.h) */
 #define B_LOG 1.0
 #define B_EXPM1 1.5
@@ -303,6 +304,66 @@ static void test_exp_k(void)
     printf("em_exp_k:    %ld args; [-708.3,709] max %.3f ulp (x=%.17g); points max %.3f ulp\n",
            s.n, s.max_ulp, s.worst_x, pts.max_ulp);
 }
+
+/* ---- AVX-512: emz_exp8 (em_vmath_avx512.h), run when the CPU has it ---- */
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#define HAVE_EMZ 1
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512dq,avx512vl,avx2,fma"))), \
+                             apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512dq,avx512vl,avx2,fma")
+#endif
+#include "em_vmath_avx512.h"
+static void batch_exp8(const double *restrict x, double *restrict y, long n)
+{
+    const __m512d tab = _mm512_loadu_pd(emz_tab8);
+    long i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm512_storeu_pd(y + i, emz_exp8(_mm512_loadu_pd(x + i), tab));
+    for (; i < n; i++) {   /* one lane at a time for the rest */
+        double in[8] = {x[i], x[i], x[i], x[i], x[i], x[i], x[i], x[i]}, out[8];
+        _mm512_storeu_pd(out, emz_exp8(_mm512_loadu_pd(in), tab));
+        y[i] = out[0];
+    }
+}
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+/* e^(u ln2 / 8) = 2^(u/8); u/8 is exact */
+static long double ref_exp8(double u) { return exp2l((long double)u / 8.0L); }
+
+static void test_exp8(void)
+{
+    if (!(__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq"))) {
+        printf("emz_exp8:    skipped (this CPU has no AVX-512 F/DQ)\n");
+        return;
+    }
+    stats_t s, pts;
+    stats_init(&s);
+    stats_init(&pts);
+    batch_fn f = batch_exp8;
+    sweep(f, ref_exp8, GRID, -8176.0, 8184.0, 4000000, -INFINITY, &s, &s);
+    sweep(f, ref_exp8, UNIF, -8176.0, 8184.0, 3000000, -INFINITY, &s, &s);
+    sweep(f, ref_exp8, UNIF, -8.0, 8.0, 1000000, -INFINITY, &s, &s);
+    sweep(f, ref_exp8, NLOGU, 1e-300, 8176.0, 1000000, -INFINITY, &s, &s);
+    sweep(f, ref_exp8, LOGU, 1e-300, 8184.0, 1000000, -INFINITY, &s, &s);
+    check_range("emz_exp8", "[-8176,8184]", &s, B_EXP8, 0);
+    const double pv[] = {-8176.0, -8171.06, -8175.5, 8184.0, 0.0, -0.0, 0.5, -0.5,
+                         0.49999999999999994, -0.49999999999999994, 1.0, -1.0, 7.5,
+                         -7.5, 923.3, -923.3, 1e-300, -1e-300};
+    for (size_t i = 0; i < sizeof pv / sizeof pv[0]; i++)
+        check_point("emz_exp8", f, ref_exp8, pv[i], B_EXP8, &pts);
+    check_exact("emz_exp8", f, 0.0, 1.0);
+    check_exact("emz_exp8", f, 8.0, 2.0);
+    check_exact("emz_exp8", f, -8.0, 0.5);
+    printf("emz_exp8:    %ld args; [-8176,8184] max %.3f ulp (u=%.17g); points max %.3f ulp\n",
+           s.n, s.max_ulp, s.worst_x, pts.max_ulp);
+}
+#endif
 
 static void test_log(void)
 {
@@ -513,6 +574,9 @@ int main(int argc, char **argv)
     }
     test_exp();
     test_exp_k();
+#ifdef HAVE_EMZ
+    test_exp8();
+#endif
     test_log();
     test_expm1();
     test_log1p();

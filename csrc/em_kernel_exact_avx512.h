@@ -1,0 +1,137 @@
+/* em_kernel_exact_avx512.h -- the exact-data hot loop written with AVX-512
+ * intrinsics: unit weights, 2 <= K <= EMZ_KMAX components.
+ *
+ * Included only by em_dispatch_avx512.c, after its target pragma and after
+ * the C template em_kernel_exact.h (instantiated there as
+ * em_exact_fast_avx512c, which this file falls back to for the cases it
+ * does not take: weighted data, K = 1, K > EMZ_KMAX, parameters outside the
+ * fast range).  It defines
+ *   int64_t em_exact_fast_avx512(const em_par *p, const double *x,
+ *                                const double *wt, int64_t n, double *acc);
+ * with the contract of em_kernel_exact.h (whole tiles of 64 points, lane
+ * accumulators of em_internal.h, returns the number of points consumed).
+ *
+ * Same algebra as the C template (min-rate shift: K - 1 exps per point and
+ * no maximum; one log and one division per lane and tile through the
+ * product of the 8 sums and prefix/suffix products), with an exp built for
+ * this ISA (emz_exp below): the 8-entry table 2^(j/8) lives in one register
+ * and is read with vpermpd (no gather), so the polynomial needs degree 8
+ * only, and vscalefpd applies 2^floor(m/8).  About 15 operations per 8
+ * exps instead of ~20 for em_exp_k and ~50 for em_exp.
+ * The exponent arguments are computed in units of ln2/8 (8 log2 e folded
+ * into the coefficients), which saves the Cody-Waite reduction.
+ */
+#include "em_vmath_avx512.h"
+
+#define EMZ_KMAX 8
+/* One specialization per KK (compile-time constant after inlining). */
+static inline __attribute__((always_inline)) void
+emz_body_unit(const int KK, const double *restrict cd, const double *restrict md, double c0,
+              double mu0, const double *restrict x, int64_t nfast, double *restrict aRs,
+              double *restrict aXs, double *restrict aLs)
+{
+    const __m512d tab = _mm512_loadu_pd(emz_tab8);
+    const __m512d one = _mm512_set1_pd(1.0);
+    const __m512d lo = _mm512_set1_pd(-708.0 * EMZ_L2E8);
+    const __m512d vmu0 = _mm512_set1_pd(mu0);
+    __m512d vcd[EMZ_KMAX], vmd[EMZ_KMAX], aR[EMZ_KMAX], aX[EMZ_KMAX];
+    __m512d aL = _mm512_setzero_pd();
+    __m512d E[EMZ_KMAX][8], S[8], PRE[8];
+    double pbuf[8], lbuf[8];
+    for (int k = 0; k < KK; k++) {
+        /* in units of ln2/8: u = 8 log2(e) (cd - md x) */
+        vcd[k] = _mm512_set1_pd(cd[k] * EMZ_L2E8);
+        vmd[k] = _mm512_set1_pd(md[k] * EMZ_L2E8);
+        aR[k] = aX[k] = _mm512_setzero_pd();
+    }
+    for (int64_t i0 = 0; i0 < nfast; i0 += 64) {
+        const double *restrict xt = x + i0;
+        __m512d prod = one;
+        for (int j = 0; j < 8; j++) {
+            __m512d xi = _mm512_loadu_pd(xt + 8 * j);
+            __m512d s = one;
+            for (int k = 1; k < KK; k++) {
+                __m512d u = _mm512_max_pd(_mm512_fnmadd_pd(vmd[k], xi, vcd[k]), lo);
+                __m512d e = emz_exp8(u, tab);
+                E[k][j] = e;
+                s = _mm512_add_pd(s, e);
+            }
+            S[j] = s;
+            PRE[j] = prod;
+            prod = _mm512_mul_pd(prod, s);
+            aL = _mm512_fnmadd_pd(vmu0, xi, aL);
+        }
+        /* the one division and log per lane and tile */
+        __m512d suf = _mm512_div_pd(one, prod);
+        _mm512_storeu_pd(pbuf, prod);
+        for (int l = 0; l < 8; l++) lbuf[l] = em_log(pbuf[l]);
+        aL = _mm512_add_pd(aL, _mm512_loadu_pd(lbuf));
+        for (int j = 7; j >= 0; j--) {
+            __m512d xi = _mm512_loadu_pd(xt + 8 * j);
+            __m512d q = _mm512_mul_pd(suf, PRE[j]);
+            suf = _mm512_mul_pd(suf, S[j]);
+            aR[0] = _mm512_add_pd(aR[0], q);
+            aX[0] = _mm512_fmadd_pd(q, xi, aX[0]);
+            for (int k = 1; k < KK; k++) {
+                __m512d r = _mm512_mul_pd(E[k][j], q);
+                aR[k] = _mm512_add_pd(aR[k], r);
+                aX[k] = _mm512_fmadd_pd(r, xi, aX[k]);
+            }
+        }
+    }
+    for (int k = 0; k < KK; k++) {
+        _mm512_storeu_pd(aRs + 8 * k, aR[k]);
+        _mm512_storeu_pd(aXs + 8 * k, aX[k]);
+    }
+    /* sum of c0 - mu0 x over the 8 points of each lane and tile */
+    aL = _mm512_add_pd(aL, _mm512_set1_pd(c0 * (double)(nfast / 8)));
+    _mm512_storeu_pd(aLs, aL);
+}
+
+int64_t em_exact_fast_avx512(const em_par *p, const double *restrict x,
+                             const double *restrict wt, int64_t n, double *restrict acc)
+{
+    const int K = p->K;
+    const double *c = p->logw_mu, *mu = p->mu;
+    int perm[EMZ_KMAX];
+    double cd[EMZ_KMAX], md[EMZ_KMAX];
+    double aR[EMZ_KMAX * 8], aX[EMZ_KMAX * 8], aL[8];
+    int64_t nfast = n - n % 64;
+    double D = 0.0;
+    if (wt || K < 2 || K > EMZ_KMAX || nfast <= 0)
+        return em_exact_fast_avx512c(p, x, wt, n, acc);
+    /* reference component: smallest rate, first index on ties */
+    perm[0] = 0;
+    for (int k = 1; k < K; k++)
+        if (mu[k] < mu[perm[0]]) perm[0] = k;
+    for (int k = 0, j = 1; k < K; k++)
+        if (k != perm[0]) perm[j++] = k;
+    for (int k = 0; k < K; k++) {
+        double dk = c[k] - c[perm[0]];
+        if (!(dk > -INFINITY)) return 0;   /* a zero weight: general path */
+        D = dk > D ? dk : D;
+    }
+    if (!(D + log((double)K) <= EM_FAST_DMAX)) return 0;
+    for (int k = 0; k < K; k++) {
+        cd[k] = c[perm[k]] - c[perm[0]];
+        md[k] = mu[perm[k]] - mu[perm[0]];
+    }
+    const double c0 = c[perm[0]], mu0 = mu[perm[0]];
+    switch (K) {
+    case 2: emz_body_unit(2, cd, md, c0, mu0, x, nfast, aR, aX, aL); break;
+    case 3: emz_body_unit(3, cd, md, c0, mu0, x, nfast, aR, aX, aL); break;
+    case 4: emz_body_unit(4, cd, md, c0, mu0, x, nfast, aR, aX, aL); break;
+    case 5: emz_body_unit(5, cd, md, c0, mu0, x, nfast, aR, aX, aL); break;
+    case 6: emz_body_unit(6, cd, md, c0, mu0, x, nfast, aR, aX, aL); break;
+    case 7: emz_body_unit(7, cd, md, c0, mu0, x, nfast, aR, aX, aL); break;
+    default: emz_body_unit(8, cd, md, c0, mu0, x, nfast, aR, aX, aL); break;
+    }
+    for (int k = 0; k < K; k++)
+        for (int l = 0; l < 8; l++) {
+            acc[EM_ACC_R(perm[k]) + l] += aR[8 * k + l];
+            acc[EM_ACC_X(perm[k], K) + l] += aX[8 * k + l];
+        }
+    for (int l = 0; l < 8; l++) acc[EM_ACC_L + l] += aL[l];
+    acc[EM_ACC_W] += (double)nfast;
+    return nfast;
+}
