@@ -8,7 +8,7 @@
  * which processes the first floor(n / 64) * 64 points of a block of exact
  * observations (wt == NULL: unit weights) into the lane accumulators acc
  * (layout of em_internal.h) and returns how many points it consumed (0 when
- * the fast path does not apply: K > 4 or parameters outside its range).  The
+ * the fast path does not apply: K > 8 or parameters outside its range).  The
  * caller finishes the remaining points with the general tile kernel.
  *
  * Algebra (why it is fast).  Let component 0' be the one of smallest rate and
@@ -127,9 +127,9 @@
  * products), and log P gives the sum of the 8 logs. */
 #define EMK_BODY_UNIT(KK)                                                            \
     {                                                                                \
-        double cd[4], md[4], kp[4];                                                       \
-        double aR[4][EM_LANES], aX[4][EM_LANES], aL[EM_LANES];                     \
-        double E[4][EM_FAST_TILE], S[EM_FAST_TILE], PRE[EM_FAST_TILE];              \
+        double cd[8], md[8], kp[8];                                                       \
+        double aR[8][EM_LANES], aX[8][EM_LANES], aL[EM_LANES];                     \
+        double E[8][EM_FAST_TILE], S[EM_FAST_TILE], PRE[EM_FAST_TILE];              \
         for (int k = 0; k < KK; k++) {                                               \
             /* k >= K: a phantom component, e multiplied by kp = 0 (exactly 0,    \
              * no subnormals); kp = 1 is exact for the real ones */                 \
@@ -149,7 +149,8 @@
                 for (int l = 0; l < EM_LANES; l++) {                                 \
                     double xi = xt[j + l];                                           \
                     double s = 1.0;                                                  \
-                    EMK_EXP1(1, KK) EMK_EXP1(2, KK) EMK_EXP1(3, KK)                           \
+                    EMK_EXP1(1, KK) EMK_EXP1(2, KK) EMK_EXP1(3, KK) EMK_EXP1(4, KK)       \
+                    EMK_EXP1(5, KK) EMK_EXP1(6, KK) EMK_EXP1(7, KK)                           \
                     S[j + l] = s;                                                    \
                     PRE[j + l] = prod[l];                                            \
                     prod[l] *= s;                                                    \
@@ -168,7 +169,8 @@
                     suf[l] *= S[j + l];                                              \
                     aR[0][l] += q;                                                   \
                     aX[0][l] += q * xi;                                              \
-                    EMK_ACC1(1, KK) EMK_ACC1(2, KK) EMK_ACC1(3, KK)                           \
+                    EMK_ACC1(1, KK) EMK_ACC1(2, KK) EMK_ACC1(3, KK) EMK_ACC1(4, KK)       \
+                    EMK_ACC1(5, KK) EMK_ACC1(6, KK) EMK_ACC1(7, KK)                           \
                 }                                                                    \
         }                                                                            \
         for (int k = 0; k < KK && k < K; k++)                                        \
@@ -185,10 +187,10 @@ int64_t EMK(em_exact_fast)(const em_par *p, const double *restrict x,
 {
     const int K = p->K;
     const double *c = p->logw_mu, *mu = p->mu;
-    int perm[4];
+    int perm[8];
     int64_t nfast = n - n % EM_FAST_TILE;
     double D = 0.0;
-    if (K > 4 || nfast <= 0) return 0;
+    if (K > 8 || nfast <= 0) return 0;
     /* reference component: smallest rate, first index on ties */
     perm[0] = 0;
     for (int k = 1; k < K; k++)
@@ -209,14 +211,22 @@ int64_t EMK(em_exact_fast)(const em_par *p, const double *restrict x,
         case 1: EMK_BODY(1, 1) break;
         case 2: EMK_BODY(2, 1) break;
         case 3: EMK_BODY(3, 1) break;
-        default: EMK_BODY(4, 1) break;
+        case 4: EMK_BODY(4, 1) break;
+        case 5: EMK_BODY(5, 1) break;
+        case 6: EMK_BODY(6, 1) break;
+        case 7: EMK_BODY(7, 1) break;
+        default: EMK_BODY(8, 1) break;
         }
     } else {
         switch (K) {
         case 1: EMK_BODY_UNIT(1) break;
         case 2: EMK_BODY_UNIT(3) break;   /* see below */
         case 3: EMK_BODY_UNIT(3) break;
-        default: EMK_BODY_UNIT(4) break;
+        case 4: EMK_BODY_UNIT(4) break;
+        case 5: EMK_BODY_UNIT(5) break;
+        case 6: EMK_BODY_UNIT(6) break;
+        case 7: EMK_BODY_UNIT(7) break;
+        default: EMK_BODY_UNIT(8) break;
         }
     }
     return nfast;
