@@ -727,6 +727,10 @@ class ExponentialMixture(_Params):
         t = float(ta)
         if not np.isfinite(t) or t < 0:
             raise ValueError(f"t must be a finite number >= 0, got {t!r}")
+        if t == 0.0:
+            # S(0) = 1: the weights themselves, bit for bit (a loaded model, which
+            # recomputes this, then scores exactly as the fitted one)
+            return np.array(self.weights_, dtype=np.float64)
         with np.errstate(divide="ignore"):
             a = np.log(self.weights_) - self.rates_ * t
         a -= a.max()
