@@ -1,11 +1,10 @@
 /* em_kernel_exact_avx512.h -- the exact-data hot loop written with AVX-512
- * intrinsics: unit weights, 2 <= K <= EMZ_KMAX components.
+ * intrinsics: 2 <= K <= EMZ_KMAX components, unit or per-point weights.
  *
  * Included only by em_dispatch_avx512.c, after its target pragma and after
  * the C template em_kernel_exact.h (instantiated there as
  * em_exact_fast_avx512c, which this file falls back to for the cases it
- * does not take: weighted data, K = 1, K > EMZ_KMAX, parameters outside the
- * fast range).  It defines
+ * does not take: K = 1, K > EMZ_KMAX).  It defines
  *   int64_t em_exact_fast_avx512(const em_par *p, const double *x,
  *                                const double *wt, int64_t n, double *acc);
  * with the contract of em_kernel_exact.h (whole tiles of 64 points, lane
@@ -88,6 +87,74 @@ emz_body_unit(const int KK, const double *restrict cd, const double *restrict md
     _mm512_storeu_pd(aLs, aL);
 }
 
+/* Weighted data (v_i >= 0): the same tile structure; per point the log of s
+ * is needed (sum_i v_i log s_i is no product), computed for the 64 sums of a
+ * tile by em_log in a plain loop that gcc vectorizes for this ISA; q_i =
+ * v_i / s_i from the prefix/suffix products as for unit weights. */
+static inline __attribute__((always_inline)) void
+emz_body_weighted(const int KK, const double *restrict cd, const double *restrict md, double c0,
+                  double mu0, const double *restrict x, const double *restrict wt, int64_t nfast,
+                  double *restrict aRs, double *restrict aXs, double *restrict aLs,
+                  double *restrict aWs)
+{
+    const __m512d tab = _mm512_loadu_pd(emz_tab8);
+    const __m512d one = _mm512_set1_pd(1.0);
+    const __m512d lo = _mm512_set1_pd(-708.0 * EMZ_L2E8);
+    const __m512d vmu0 = _mm512_set1_pd(mu0), vc0 = _mm512_set1_pd(c0);
+    __m512d vcd[EMZ_KMAX], vmd[EMZ_KMAX], aR[EMZ_KMAX], aX[EMZ_KMAX];
+    __m512d aL = _mm512_setzero_pd(), aW = _mm512_setzero_pd();
+    __m512d E[EMZ_KMAX][8], PRE[8];
+    double sbuf[64], lbuf[64];
+    for (int k = 0; k < KK; k++) {
+        vcd[k] = _mm512_set1_pd(cd[k] * EMZ_L2E8);
+        vmd[k] = _mm512_set1_pd(md[k] * EMZ_L2E8);
+        aR[k] = aX[k] = _mm512_setzero_pd();
+    }
+    for (int64_t i0 = 0; i0 < nfast; i0 += 64) {
+        const double *restrict xt = x + i0;
+        const double *restrict vt = wt + i0;
+        __m512d prod = one;
+        for (int j = 0; j < 8; j++) {
+            __m512d xi = _mm512_loadu_pd(xt + 8 * j);
+            __m512d s = one;
+            for (int k = 1; k < KK; k++) {
+                __m512d u = _mm512_max_pd(_mm512_fnmadd_pd(vmd[k], xi, vcd[k]), lo);
+                __m512d e = emz_exp8(u, tab);
+                E[k][j] = e;
+                s = _mm512_add_pd(s, e);
+            }
+            _mm512_storeu_pd(sbuf + 8 * j, s);
+            PRE[j] = prod;
+            prod = _mm512_mul_pd(prod, s);
+        }
+        for (int i = 0; i < 64; i++) lbuf[i] = em_log(sbuf[i]);
+        __m512d suf = _mm512_div_pd(one, prod);
+        for (int j = 7; j >= 0; j--) {
+            __m512d xi = _mm512_loadu_pd(xt + 8 * j);
+            __m512d vi = _mm512_loadu_pd(vt + 8 * j);
+            __m512d q = _mm512_mul_pd(_mm512_mul_pd(suf, PRE[j]), vi);
+            suf = _mm512_mul_pd(suf, _mm512_loadu_pd(sbuf + 8 * j));
+            /* v (c0 - mu0 x + log s) */
+            __m512d a = _mm512_add_pd(_mm512_fnmadd_pd(vmu0, xi, vc0), _mm512_loadu_pd(lbuf + 8 * j));
+            aL = _mm512_fmadd_pd(vi, a, aL);
+            aW = _mm512_add_pd(aW, vi);
+            aR[0] = _mm512_add_pd(aR[0], q);
+            aX[0] = _mm512_fmadd_pd(q, xi, aX[0]);
+            for (int k = 1; k < KK; k++) {
+                __m512d r = _mm512_mul_pd(E[k][j], q);
+                aR[k] = _mm512_add_pd(aR[k], r);
+                aX[k] = _mm512_fmadd_pd(r, xi, aX[k]);
+            }
+        }
+    }
+    for (int k = 0; k < KK; k++) {
+        _mm512_storeu_pd(aRs + 8 * k, aR[k]);
+        _mm512_storeu_pd(aXs + 8 * k, aX[k]);
+    }
+    _mm512_storeu_pd(aLs, aL);
+    _mm512_storeu_pd(aWs, aW);
+}
+
 int64_t em_exact_fast_avx512(const em_par *p, const double *restrict x,
                              const double *restrict wt, int64_t n, double *restrict acc)
 {
@@ -95,10 +162,10 @@ int64_t em_exact_fast_avx512(const em_par *p, const double *restrict x,
     const double *c = p->logw_mu, *mu = p->mu;
     int perm[EMZ_KMAX];
     double cd[EMZ_KMAX], md[EMZ_KMAX];
-    double aR[EMZ_KMAX * 8], aX[EMZ_KMAX * 8], aL[8];
+    double aR[EMZ_KMAX * 8], aX[EMZ_KMAX * 8], aL[8], aW[8];
     int64_t nfast = n - n % 64;
     double D = 0.0;
-    if (wt || K < 2 || K > EMZ_KMAX || nfast <= 0)
+    if (K < 2 || K > EMZ_KMAX || nfast <= 0)
         return em_exact_fast_avx512c(p, x, wt, n, acc);
     /* reference component: smallest rate, first index on ties */
     perm[0] = 0;
@@ -117,6 +184,27 @@ int64_t em_exact_fast_avx512(const em_par *p, const double *restrict x,
         md[k] = mu[perm[k]] - mu[perm[0]];
     }
     const double c0 = c[perm[0]], mu0 = mu[perm[0]];
+    if (wt) {
+        switch (K) {
+        case 2: emz_body_weighted(2, cd, md, c0, mu0, x, wt, nfast, aR, aX, aL, aW); break;
+        case 3: emz_body_weighted(3, cd, md, c0, mu0, x, wt, nfast, aR, aX, aL, aW); break;
+        case 4: emz_body_weighted(4, cd, md, c0, mu0, x, wt, nfast, aR, aX, aL, aW); break;
+        case 5: emz_body_weighted(5, cd, md, c0, mu0, x, wt, nfast, aR, aX, aL, aW); break;
+        case 6: emz_body_weighted(6, cd, md, c0, mu0, x, wt, nfast, aR, aX, aL, aW); break;
+        case 7: emz_body_weighted(7, cd, md, c0, mu0, x, wt, nfast, aR, aX, aL, aW); break;
+        default: emz_body_weighted(8, cd, md, c0, mu0, x, wt, nfast, aR, aX, aL, aW); break;
+        }
+        for (int k = 0; k < K; k++)
+            for (int l = 0; l < 8; l++) {
+                acc[EM_ACC_R(perm[k]) + l] += aR[8 * k + l];
+                acc[EM_ACC_X(perm[k], K) + l] += aX[8 * k + l];
+            }
+        for (int l = 0; l < 8; l++) {
+            acc[EM_ACC_L + l] += aL[l];
+            acc[EM_ACC_W + l] += aW[l];
+        }
+        return nfast;
+    }
     switch (K) {
     case 2: emz_body_unit(2, cd, md, c0, mu0, x, nfast, aR, aX, aL); break;
     case 3: emz_body_unit(3, cd, md, c0, mu0, x, nfast, aR, aX, aL); break;
