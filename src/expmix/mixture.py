@@ -136,6 +136,27 @@ class _Params:
         return f"{type(self).__name__}({', '.join(items)})"
 
 
+
+def _finite_float(v) -> bool:
+    """Whether the real number v converts to a finite float (10**400 does not)."""
+    try:
+        return bool(np.isfinite(float(v)))
+    except (OverflowError, ValueError, TypeError):
+        return False
+
+
+def _real_param(value, name: str) -> np.ndarray:
+    """A float64 array from a sequence of real numbers, naming the argument."""
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be a sequence of real numbers, got {value!r}")
+    try:
+        a = np.asarray(value)
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"{name} must be a sequence of real numbers ({e})") from None
+    if a.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be a sequence of real numbers, got dtype {a.dtype}")
+    return a.astype(np.float64)
+
 class ExponentialMixture(_Params):
     r"""Finite mixture of exponential distributions fitted by maximum likelihood.
 
@@ -336,7 +357,7 @@ class ExponentialMixture(_Params):
         if not 1 <= int(K) <= _core.MAX_COMPONENTS:
             raise ValueError(f"n_components must be between 1 and {_core.MAX_COMPONENTS}, got {K}")
         if isinstance(self.tol, bool) or not isinstance(self.tol, numbers.Real) \
-                or not np.isfinite(float(self.tol)) or self.tol < 0:
+                or not _finite_float(self.tol) or self.tol < 0:
             raise ValueError(f"tol must be a finite number >= 0, got {self.tol!r}")
         for name in ("max_iter", "n_init"):
             v = getattr(self, name)
@@ -355,7 +376,7 @@ class ExponentialMixture(_Params):
         K = int(K)
         w0 = mu0 = None
         if self.weights_init is not None:
-            w0 = np.asarray(self.weights_init, dtype=np.float64)
+            w0 = _real_param(self.weights_init, "weights_init")
             if w0.shape != (K,):
                 raise ValueError(f"weights_init must have shape ({K},), got {w0.shape}")
             if not np.all(np.isfinite(w0)) or np.any(w0 <= 0):
@@ -363,7 +384,7 @@ class ExponentialMixture(_Params):
             if abs(w0.sum() - 1.0) > 1e-6:
                 raise ValueError(f"weights_init must sum to 1, got {w0.sum()!r}")
         if self.rates_init is not None:
-            mu0 = np.asarray(self.rates_init, dtype=np.float64)
+            mu0 = _real_param(self.rates_init, "rates_init")
             if mu0.shape != (K,):
                 raise ValueError(f"rates_init must have shape ({K},), got {mu0.shape}")
             if not np.all(np.isfinite(mu0)) or np.any(mu0 <= 0):
