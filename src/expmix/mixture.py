@@ -454,9 +454,10 @@ class ExponentialMixture(_Params):
         obs = rescaled(obs, s_data)
         if mu0 is not None:
             mu0 = mu0 * s_data
-        values, vweights = obs.pseudo_values()
-        starts = starting_points(values, vweights, K, int(self.n_init), self.init, rng,
-                                 weights_init=w0, rates_init=mu0)
+        # the quantile start reads obs in place (C); pseudo-value arrays are
+        # built only for kmeans/random restarts
+        starts = starting_points(None, None, K, int(self.n_init), self.init, rng,
+                                 weights_init=w0, rates_init=mu0, obs=obs)
         scale = float(_core.data_scale(obs))
         accel = 1 if self.acceleration == "squarem" else 0
         keep_history = int(self.max_iter) <= HISTORY_MAX_ITER
@@ -859,6 +860,8 @@ class ExponentialMixture(_Params):
 
     def _weights_at(self, t: float) -> np.ndarray:
         """Weights seen above t; exact (no underflow) at the fitted dead time."""
+        if t == 0.0:
+            return self.weights_           # weights_above(0), without its rounding
         if t == getattr(self, "_shift_", None):
             return self._shift_weights_
         return self.weights_above(t)
