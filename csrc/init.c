@@ -69,16 +69,22 @@ static inline double key_value(uint64_t u)
 }
 
 /* Index of the interval holding key, or -1: the intervals are disjoint and
- * sorted (lo[r] <= hi[r] < lo[r+1]). */
-static inline int find_range(uint64_t key, int R, const uint64_t *lo, const uint64_t *hi)
+ * sorted (lo[r] <= lo[r] + span[r] < lo[r+1]).  Most keys lie in no interval
+ * and fall randomly below or above them, so the test is written without
+ * data-dependent branches ((key - lo) <= span in unsigned arithmetic is one
+ * comparison); many intervals use a binary search. */
+static inline int find_range(uint64_t key, int R, const uint64_t *lo, const uint64_t *span)
 {
-    int a = 0, b = R - 1;
-    if (key < lo[0] || key > hi[R - 1]) return -1;
+    int a = 0, b = R - 1, r = -1;
+    if (R <= 8) {
+        for (int q = 0; q < R; q++) r = (key - lo[q] <= span[q]) ? q : r;
+        return r;
+    }
     while (a < b) {                 /* largest r with lo[r] <= key */
         int m = (a + b + 1) / 2;
         if (lo[m] <= key) a = m; else b = m - 1;
     }
-    return key <= hi[a] ? a : -1;
+    return key - lo[a] <= span[a] ? a : -1;
 }
 
 /* Cut keys H[0..K-2] (exact weighted quantiles) and the totals. */
@@ -91,7 +97,7 @@ static int select_cut_keys(const init_seg *seg, int nseg, int K, uint64_t *H,
     uint64_t L[EM_MAX_COMPONENTS];
     double Wb[EM_MAX_COMPONENTS], tgt[EM_MAX_COMPONENTS];
     int tr[EM_MAX_COMPONENTS];
-    uint64_t rlo[EM_MAX_COMPONENTS], rhi[EM_MAX_COMPONENTS];
+    uint64_t rlo[EM_MAX_COMPONENTS], rhi[EM_MAX_COMPONENTS], rspan[EM_MAX_COMPONENTS];
     int rshift[EM_MAX_COMPONENTS];
     double *hist = NULL;
     uint64_t *bmin = NULL, *bmax = NULL;
@@ -143,7 +149,8 @@ static int select_cut_keys(const init_seg *seg, int nseg, int K, uint64_t *H,
             rlo[R] = L[k];
             rhi[R] = H[k];
             rshift[R] = 0;
-            while (((rhi[R] - rlo[R]) >> rshift[R]) >= (uint64_t)EM_INIT_BINS) rshift[R]++;
+            rspan[R] = rhi[R] - rlo[R];
+            while ((rspan[R] >> rshift[R]) >= (uint64_t)EM_INIT_BINS) rshift[R]++;
             tr[k] = R++;
         }
         if (R == 0) break;
@@ -160,7 +167,7 @@ static int select_cut_keys(const init_seg *seg, int nseg, int K, uint64_t *H,
                 int64_t b;
                 if (!(wt > 0.0)) continue;
                 key = value_key(pseudo_value(s, i));
-                r = find_range(key, R, rlo, rhi);
+                r = find_range(key, R, rlo, rspan);
                 if (r < 0) continue;
                 b = (int64_t)r * EM_INIT_BINS + (int64_t)((key - rlo[r]) >> rshift[r]);
                 hist[b] += wt;
@@ -251,9 +258,13 @@ int em_init_quantile(const em_data *data, int K, double *w, double *mu)
             if (!(wt > 0.0)) continue;
             v = pseudo_value(s, i);
             key = value_key(v);
-            while (a < b) {             /* first k with key <= H[k] (H[K-1] = +inf) */
-                const int m = (a + b) / 2;
-                if (key <= H[m]) b = m; else a = m + 1;
+            if (K <= 17) {              /* the number of cuts below key, branch-free */
+                for (int q = 0; q < K - 1; q++) a += key > H[q];
+            } else {
+                while (a < b) {         /* first k with key <= H[k] (H[K-1] = +inf) */
+                    const int m = (a + b) / 2;
+                    if (key <= H[m]) b = m; else a = m + 1;
+                }
             }
             G[a] += wt;
             X[a] += wt * v;
