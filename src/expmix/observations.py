@@ -30,6 +30,10 @@ _Array = Optional[np.ndarray]
 class Observations:
     """Canonical observation set (read-only arrays, float64, C-contiguous).
 
+    The arrays are read-only *views* of the caller's arrays whenever no
+    conversion or split is needed (a float64 contiguous input whose rows are
+    all of one kind), copies otherwise; nothing here ever writes to them.
+
     Attributes
     ----------
     exact, exact_w : exact values and their weights (weights None = 1)
@@ -90,8 +94,11 @@ class Observations:
         if not t > 0:
             return self
 
-        def sh(a):
-            return None if a is None else np.ascontiguousarray(np.maximum(a - t, 0.0))
+        def sh(a):          # one new array per segment, no further temporaries
+            if a is None:
+                return None
+            out = np.subtract(a, t)
+            return np.maximum(out, 0.0, out=out)
 
         trunc = trunc_w = None
         if self.trunc is not None:
