@@ -1,7 +1,9 @@
 """Fit one exponential mixture to each of many data sets: :func:`fit_many`.
 
 All fits (every data set x candidate K x restart) are one call into C, spread
-over threads without the GIL, each fit single-threaded (csrc/batch.c).
+over threads without the GIL, each fit single-threaded (csrc/batch.c).  With
+the default single deterministic start the start itself is computed in C, in
+the worker threads (csrc/init.c); only random restarts are drawn in Python.
 """
 from __future__ import annotations
 
@@ -191,7 +193,12 @@ def fit_many(datasets, n_components, *, sample_weight=None, n_init=1, init="auto
         Weights per observation: a list parallel to ``datasets``, or for the
         ragged form one array parallel to ``values``.
     n_init, init, tol, max_iter, acceleration
-        As in :class:`ExponentialMixture` (per data set and per K).
+        As in :class:`ExponentialMixture` (per data set and per K).  With
+        ``n_init=1`` and ``init`` "auto" or "quantile" (the default) the
+        deterministic quantile start is computed in C inside the worker
+        threads, so the whole call runs without Python per data set; random
+        restarts (``n_init > 1``, ``init`` "kmeans" or "random") are drawn in
+        Python, data set by data set, before the one C call.
     random_state : None, int or numpy SeedSequence
         Seeding is defined so that data set ``j`` gets the child seed
         ``np.random.SeedSequence(random_state).spawn(n_datasets)[j]``; for each
