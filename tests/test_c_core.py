@@ -44,3 +44,9 @@ def test_vmath(tmp_path):
 def test_init_quantile(tmp_path):
     """csrc/init.c (the quantile start) against a sort-based reference."""
     build_and_run(tmp_path, ["csrc/init.c", "csrc/tests/test_init.c"], ["-O2"], "ti")
+
+
+def test_init_quantile_allocation_failure(tmp_path):
+    """csrc/init.c returns EM_ERR_NOMEM (and frees what it had) when an allocation fails."""
+    build_and_run(tmp_path, ["csrc/init.c", "csrc/tests/test_init.c"],
+                  ["-O1", "-DEM_TEST_MALLOC_HOOK"], "ti_alloc")

@@ -20,6 +20,16 @@
 
 #include "em_check.h"
 
+#ifdef EM_TEST_MALLOC_HOOK
+/* Built with -DEM_TEST_MALLOC_HOOK: the n-th allocation (fail_at) fails. */
+static int n_alloc = 0, fail_at = -1;
+void *em_test_malloc(size_t n)
+{
+    if (n_alloc++ == fail_at) return NULL;
+    return malloc(n);
+}
+#endif
+
 static uint64_t rng_state = 0x2545F4914F6CDD1DULL;
 static double urand(void) /* splitmix64 -> (0, 1) */
 {
@@ -246,6 +256,20 @@ int main(void)
     memset(&d, 0, sizeof(d));
     CHECK(em_init_quantile(&d, 1, w, mu) == EM_ERR_DATA, "empty data");
 
+#ifdef EM_TEST_MALLOC_HOOK
+    /* each of the three workspace allocations failing: EM_ERR_NOMEM, no leak */
+    for (int i = 0; i < N; i++) x[i] = -log(urand());
+    memset(&d, 0, sizeof(d));
+    d.n_exact = N;
+    d.exact = x;
+    for (int f = 0; f < 3; f++) {
+        n_alloc = 0;
+        fail_at = f;
+        CHECK(em_init_quantile(&d, 3, w, mu) == EM_ERR_NOMEM, "allocation %d failing", f);
+    }
+    fail_at = -1;
+    CHECK(em_init_quantile(&d, 3, w, mu) == EM_OK, "after the failures");
+#endif
     printf("%d passed, %d failed\n", n_pass, n_fail);
     return n_fail != 0;
 }
