@@ -241,3 +241,20 @@ def test_validation_messages_name_the_first_bad_index():
     z[-1] = 1.0
     assert ExponentialMixture(1).fit(z).rates_[0] == pytest.approx(300_000.0)
     assert "fit_many" in expmix.__all__
+
+
+def test_fit_many_default_runs_no_python_start(monkeypatch):
+    """The default (n_init = 1, init auto/quantile) never computes a start in
+    Python: the C workers do; random restarts do use the Python starts."""
+    from expmix import batch
+
+    def forbidden(*a, **k):
+        raise AssertionError("a Python start was computed")
+
+    monkeypatch.setattr(batch, "starting_points", forbidden)
+    data = [mixture(200, s) for s in range(5)]
+    for init in ("auto", "quantile"):
+        res = fit_many(data, range(1, 3), init=init, random_state=0)
+        assert np.all(res.n_components > 0)
+    with pytest.raises(AssertionError, match="Python start"):
+        fit_many(data, 2, n_init=2, random_state=0)
