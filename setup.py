@@ -22,7 +22,7 @@ from Cython.Build import cythonize
 # pragma (gcc/clang on x86-64) and compile to nothing elsewhere, so every
 # source takes the same flags; see csrc/em_dispatch.h.
 CSRC = ["csrc/pass.c", "csrc/fit.c", "csrc/em_dispatch.c", "csrc/em_dispatch_avx2.c",
-        "csrc/em_dispatch_avx512.c", "csrc/batch.c"]
+        "csrc/em_dispatch_avx512.c", "csrc/batch.c", "csrc/init.c"]
 
 
 def _truthy(name):
@@ -81,7 +81,7 @@ extensions = [
         include_dirs=["csrc"],
         depends=["csrc/expmix.h", "csrc/em_internal.h", "csrc/em_vmath.h", "csrc/em_dispatch.h",
                  "csrc/em_kernel_exact.h", "csrc/em_kernel_exact_avx512.h",
-                 "csrc/em_vmath_avx512.h", "csrc/em_batch.h"],
+                 "csrc/em_vmath_avx512.h", "csrc/em_batch.h", "csrc/em_init.h"],
     )
 ]
 

@@ -7,11 +7,15 @@
  * spread over n_threads threads (dynamic schedule: one problem at a time), so
  * the result of a problem never depends on the thread count or on the other
  * problems.  The scale of the divergence guard is em_data_scale of the data
- * set, exactly as a single fit computes it.
+ * set, exactly as a single fit computes it.  A problem whose start has a NaN
+ * first weight starts from em_init_quantile of its data set, computed in the
+ * worker thread (the same function a single fit calls through the facade).
  */
 #include "em_internal.h"
 #include "em_batch.h"
+#include "em_init.h"
 
+#include <math.h>
 #include <string.h>
 
 int em_fit_many(int64_t n_data, const double *values, const double *weights,
@@ -47,6 +51,16 @@ int em_fit_many(int64_t n_data, const double *values, const double *weights,
         o.interrupt = NULL;
         o.scale = em_data_scale(&d);
         results[p].history = NULL;
+        if (isnan(w[(size_t)p * (size_t)stride])) {
+            const int st = em_init_quantile(&d, n_comp[p], w + (size_t)p * (size_t)stride,
+                                            mu + (size_t)p * (size_t)stride);
+            if (st != EM_OK) {
+                memset(&results[p], 0, sizeof(results[p]));
+                results[p].status = st;
+                results[p].degenerate_component = -1;
+                continue;
+            }
+        }
         em_fit(&d, n_comp[p], w + (size_t)p * (size_t)stride, mu + (size_t)p * (size_t)stride,
                &o, &results[p]);
     }

@@ -17,6 +17,11 @@ extern "C" {
  * em_data_scale of its data set, as a single fit does), result in results[p]
  * (no history).  Problems run on n_threads threads, one problem at a time per
  * thread; each result equals em_fit of that data set from that start.
+ * A start whose first weight w[p*stride] is NaN asks for the quantile start
+ * em_init_quantile (em_init.h) of the data set, computed inside the worker
+ * thread and written to (w + p*stride, mu + p*stride) before the fit; if it
+ * fails (EM_ERR_DATA: a negative or non-finite value or weight, or no
+ * positive weight) that status is the problem's result and no fit runs.
  * Returns EM_OK or EM_ERR_ARGUMENT; per-problem status is in results[p].status
  * (EM_ERR_DATA for a data set with a negative or non-finite value). */
 int em_fit_many(int64_t n_data, const double *values, const double *weights,

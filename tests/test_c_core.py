@@ -39,3 +39,14 @@ def test_core_without_openmp(tmp_path):
 
 def test_vmath(tmp_path):
     build_and_run(tmp_path, ["csrc/tests/test_vmath.c"], ["-O3"], "tv")
+
+
+def test_init_quantile(tmp_path):
+    """csrc/init.c (the quantile start) against a sort-based reference."""
+    build_and_run(tmp_path, ["csrc/init.c", "csrc/tests/test_init.c"], ["-O2"], "ti")
+
+
+def test_init_quantile_allocation_failure(tmp_path):
+    """csrc/init.c returns EM_ERR_NOMEM (and frees what it had) when an allocation fails."""
+    build_and_run(tmp_path, ["csrc/init.c", "csrc/tests/test_init.c"],
+                  ["-O1", "-DEM_TEST_MALLOC_HOOK"], "ti_alloc")

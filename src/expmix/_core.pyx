@@ -442,3 +442,83 @@ def fit_many(const double[::1] values, weights, const int64_t[::1] offsets,
     finally:
         free(r)
     return out
+
+
+# ---------------------------------------------------------------------------
+# The deterministic quantile start in C (csrc/init.c, em_init.h): no sort,
+# no copy of the data
+
+cdef extern from "em_init.h" nogil:
+    int em_init_cuts(const em_data *data, int K, double *cuts, double *total_weight,
+                     double *total_wx)
+    int em_init_quantile(const em_data *data, int K, double *w, double *mu)
+
+
+def init_quantile(obs, int K):
+    """The quantile start of ``obs`` (an Observations-like object) for K
+    components, computed in C without sorting or copying the data.
+
+    Returns (w, mu), two float64 arrays of length K.  Raises ValueError for
+    K out of range or data the start cannot use (negative / non-finite
+    values or weights, no positive weight).  See csrc/em_init.h.
+    """
+    cdef em_data d
+    cdef int st
+    if not 1 <= K <= EM_MAX_COMPONENTS:
+        raise ValueError(f"init_quantile: K must be between 1 and {EM_MAX_COMPONENTS}, got {K}")
+    w = np.empty(K, dtype=np.float64)
+    mu = np.empty(K, dtype=np.float64)
+    cdef double[::1] wv = w, mv = mu
+    _fill(&d, obs)
+    with nogil:
+        st = em_init_quantile(&d, K, &wv[0], &mv[0])
+    if st != EM_OK:
+        if st == EM_ERR_DATA:
+            raise ValueError("init_quantile: the data contain a negative or non-finite value "
+                             "or weight, or no observation has a positive weight")
+        _raise_status(st, "init_quantile")
+    return w, mu
+
+
+def init_cuts(obs, int K):
+    """The K - 1 cut values of the quantile start (exact weighted quantiles
+    of the pseudo-values) and the total weight and weighted sum: returns
+    (cuts, total_weight, total_wx)."""
+    cdef em_data d
+    cdef int st
+    cdef double W = 0.0, S = 0.0
+    if not 1 <= K <= EM_MAX_COMPONENTS:
+        raise ValueError(f"init_cuts: K must be between 1 and {EM_MAX_COMPONENTS}, got {K}")
+    cuts = np.empty(max(K - 1, 1), dtype=np.float64)
+    cdef double[::1] cv = cuts
+    _fill(&d, obs)
+    with nogil:
+        st = em_init_cuts(&d, K, &cv[0], &W, &S)
+    if st != EM_OK:
+        _raise_status(st, "init_cuts")
+    return cuts[:K - 1].copy(), W, S
+
+
+def scan_values(const double[::1] x):
+    """One pass over x without temporaries: the first index of a NaN, of an
+    infinity, of a negative value and of a positive value (-1 where none).
+    Used by the validation of large inputs (no N-sized boolean masks)."""
+    cdef Py_ssize_t n = x.shape[0], i
+    cdef Py_ssize_t i_nan = -1, i_inf = -1, i_neg = -1, i_pos = -1
+    cdef double v
+    with nogil:
+        for i in range(n):
+            v = x[i]
+            if v > 0.0:
+                if i_pos < 0:
+                    i_pos = i
+                if v > 1.7976931348623157e308 and i_inf < 0:
+                    i_inf = i
+            elif v < 0.0:
+                if i_neg < 0:
+                    i_neg = i
+                if v < -1.7976931348623157e308 and i_inf < 0:
+                    i_inf = i
+            elif v != v and i_nan < 0:
+                i_nan = i
+    return i_nan, i_inf, i_neg, i_pos

@@ -1,7 +1,9 @@
 """Fit one exponential mixture to each of many data sets: :func:`fit_many`.
 
 All fits (every data set x candidate K x restart) are one call into C, spread
-over threads without the GIL, each fit single-threaded (csrc/batch.c).
+over threads without the GIL, each fit single-threaded (csrc/batch.c).  With
+the default single deterministic start the start itself is computed in C, in
+the worker threads (csrc/init.c); only random restarts are drawn in Python.
 """
 from __future__ import annotations
 
@@ -129,6 +131,13 @@ def _ragged(datasets, sample_weight):
                                       or len(sample_weight) != n):
         raise ValueError(f"sample_weight must be None or a list of {n} arrays (or None "
                          "entries), one per data set")
+    if sample_weight is None and n > 0 and all(
+            type(d) is np.ndarray and d.ndim == 1 and d.dtype == np.float64 for d in datasets):
+        # fast path: a list of float64 vectors (one concatenation, no per-array work)
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.fromiter((d.shape[0] for d in datasets), dtype=np.int64, count=n),
+                  out=offsets[1:])
+        return np.ascontiguousarray(np.concatenate(datasets)), None, offsets
     parts, wparts, lengths = [], [], []
     for i, d in enumerate(datasets):
         a = np.asarray(d)
@@ -184,7 +193,12 @@ def fit_many(datasets, n_components, *, sample_weight=None, n_init=1, init="auto
         Weights per observation: a list parallel to ``datasets``, or for the
         ragged form one array parallel to ``values``.
     n_init, init, tol, max_iter, acceleration
-        As in :class:`ExponentialMixture` (per data set and per K).
+        As in :class:`ExponentialMixture` (per data set and per K).  With
+        ``n_init=1`` and ``init`` "auto" or "quantile" (the default) the
+        deterministic quantile start is computed in C inside the worker
+        threads, so the whole call runs without Python per data set; random
+        restarts (``n_init > 1``, ``init`` "kmeans" or "random") are drawn in
+        Python, data set by data set, before the one C call.
     random_state : None, int or numpy SeedSequence
         Seeding is defined so that data set ``j`` gets the child seed
         ``np.random.SeedSequence(random_state).spawn(n_datasets)[j]``; for each
@@ -230,31 +244,37 @@ def fit_many(datasets, n_components, *, sample_weight=None, n_init=1, init="auto
     n_threads = effective_n_threads(n_threads)
     values, weights, offsets = _ragged(datasets, sample_weight)
     n_data = offsets.shape[0] - 1
-    ss = random_state if isinstance(random_state, np.random.SeedSequence) \
-        else np.random.SeedSequence(random_state)
-    children = ss.spawn(n_data)
     n_init = int(n_init)
     Kmax = ks[-1]
+    # The default (one deterministic quantile start) is computed by C in the
+    # worker threads (a NaN start asks for it): the whole fit_many is then one
+    # nogil call.  Random restarts (n_init > 1, init "kmeans"/"random") are
+    # drawn here, per data set, from the documented child seeds.
+    c_starts = n_init == 1 and init in ("auto", "quantile")
 
-    # ---- validate each data set; build the problem table --------------------
-    status = np.empty(n_data, dtype=object)
+    # ---- validation: whole-buffer checks, per-data-set detail only where wrong --
     n_obs = np.diff(offsets)
-    total_w = np.zeros(n_data)
-    prob_data, prob_k, starts_w, starts_mu = [], [], [], []
-    def _per_data(mask):
-        cs = np.concatenate(([0], np.cumsum(mask, dtype=np.int64)))
-        return cs[offsets[1:]] - cs[offsets[:-1]]
 
-    # whole-buffer checks first; per-data-set detail only where something is wrong
-    n_bad = _per_data(~(np.isfinite(values) & (values >= 0)))
+    def _count(mask):
+        """Number of True entries of a (mostly False) mask per data set."""
+        idx = np.flatnonzero(mask)
+        return np.bincount(np.searchsorted(offsets, idx, side="right") - 1,
+                           minlength=n_data)[:n_data]
+
+    i_nan, i_inf, i_neg, _ = _core.scan_values(values)     # one pass, no masks
+    n_bad = np.zeros(n_data, dtype=np.int64) if max(i_nan, i_inf, i_neg) < 0 else \
+        _count(~(np.isfinite(values) & (values >= 0)))
     if weights is not None:
-        n_bad += _per_data(~(np.isfinite(weights) & (weights >= 0)))
-        n_info = _per_data((values > 0) & (weights > 0))
-        n_wpos = _per_data(weights > 0)
+        n_bad += _count(~(np.isfinite(weights) & (weights >= 0)))
+        n_info = n_obs - _count(~((values > 0) & (weights > 0)))
+        n_wpos = n_obs - _count(~(weights > 0))
     else:
-        n_info = _per_data(values > 0)
+        # values are >= 0 once n_bad is 0: only the zeros lack information
+        n_info = n_obs - (_count(values == 0) if not n_bad.any() else _count(~(values > 0)))
         n_wpos = n_obs
-    for j in range(n_data):
+    invalid = (n_obs == 0) | (n_bad > 0) | (n_wpos == 0) | (n_obs < ks[0]) | (n_info == 0)
+    status = np.full(n_data, "", dtype=object)
+    for j in np.flatnonzero(invalid):
         x = values[offsets[j]:offsets[j + 1]]
         wj = None if weights is None else weights[offsets[j]:offsets[j + 1]]
         try:
@@ -264,44 +284,52 @@ def fit_many(datasets, n_components, *, sample_weight=None, n_init=1, init="auto
                 _check_values(x, "values")
                 if wj is not None:
                     check_weights(wj, x.shape[0])
-            usable = [k for k in ks if k <= x.shape[0]]
-            if not usable:
+            if x.shape[0] < ks[0]:
                 raise ValueError(f"has {x.shape[0]} observations, fewer than the smallest "
                                  f"n_components ({ks[0]})")
-            if n_info[j] == 0:
-                raise ValueError("carries no information about the rates (every value "
-                                 "with positive weight is 0)")
+            raise ValueError("carries no information about the rates (every value "
+                             "with positive weight is 0)")
         except ValueError as e:
             msg = str(e)
             status[j] = "invalid: " + msg
             if strict:
                 raise ValueError(f"datasets[{j}] {msg}") from None
-            continue
-        status[j] = ""
-        total_w[j] = float(x.shape[0]) if wj is None else float(np.sum(wj))
-        vw = np.ones_like(x) if wj is None else wj
-        for k in usable:
-            rng = np.random.default_rng(children[j])
-            for s in starting_points(x, vw, k, n_init, init, rng):
-                prob_data.append(j)
-                prob_k.append(k)
-                ww = np.full(Kmax, np.nan)
-                mm = np.full(Kmax, np.nan)
-                ww[:k] = s[0]
-                mm[:k] = s[1]
-                starts_w.append(ww)
-                starts_mu.append(mm)
+    valid = ~invalid
+    total_w = n_obs.astype(np.float64)
+    if weights is not None:
+        for j in np.flatnonzero(valid):     # as Observations.total_weight (np.sum)
+            total_w[j] = float(np.sum(weights[offsets[j]:offsets[j + 1]]))
 
-    P = len(prob_data)
-    W = np.ascontiguousarray(starts_w, dtype=np.float64).reshape(P, Kmax)
-    M = np.ascontiguousarray(starts_mu, dtype=np.float64).reshape(P, Kmax)
-    data_index = np.asarray(prob_data, dtype=np.int64)
-    ncomp = np.asarray(prob_k, dtype=np.intc)
+    # ---- the problem table: blocks of n_init restarts per (K, data set) --------
+    blocks_j, blocks_k = [], []
+    for k in ks:
+        js = np.flatnonzero(valid & (n_obs >= k))
+        blocks_j.append(js)
+        blocks_k.append(np.full(js.shape[0], k, dtype=np.int64))
+    grp_j = np.concatenate(blocks_j) if blocks_j else np.zeros(0, np.int64)
+    grp_k = np.concatenate(blocks_k) if blocks_k else np.zeros(0, np.int64)
+    n_grp = grp_j.shape[0]
+    P = n_grp * n_init
+    W = np.full((P, Kmax), np.nan)
+    M = np.full((P, Kmax), np.nan)
+    if not c_starts and n_grp:
+        children = (random_state if isinstance(random_state, np.random.SeedSequence)
+                    else np.random.SeedSequence(random_state)).spawn(n_data)
+        for gi in range(n_grp):
+            jj, kk = int(grp_j[gi]), int(grp_k[gi])
+            x = values[offsets[jj]:offsets[jj + 1]]
+            vw = np.ones_like(x) if weights is None else weights[offsets[jj]:offsets[jj + 1]]
+            rng = np.random.default_rng(children[jj])
+            for i, s in enumerate(starting_points(x, vw, kk, n_init, init, rng)):
+                W[gi * n_init + i, :kk] = s[0]
+                M[gi * n_init + i, :kk] = s[1]
+    data_index = np.repeat(grp_j, n_init).astype(np.int64)
+    ncomp = np.repeat(grp_k, n_init).astype(np.intc)
     out = _core.fit_many(values, weights, offsets, data_index, ncomp, W, M,
                          max_iter=int(max_iter), tol=float(tol),
                          accel=1 if acceleration == "squarem" else 0, n_threads=n_threads)
 
-    # ---- per data set: best restart per K (as ExponentialMixture), K by BIC -----
+    # ---- per (K, data set): best restart as ExponentialMixture; K by BIC --------
     res_w = np.full((n_data, Kmax), np.nan)
     res_mu = np.full((n_data, Kmax), np.nan)
     res_ll = np.full(n_data, np.nan)
@@ -311,55 +339,63 @@ def fit_many(datasets, n_components, *, sample_weight=None, n_init=1, init="auto
     res_iter = np.zeros(n_data, dtype=np.int64)
     table = {k: dict(log_likelihood=np.full(n_data, np.nan), bic=np.full(n_data, np.nan),
                      status=np.full(n_data, "skipped", dtype=object)) for k in ks}
-    st_all, ll_all, kind_all = out["status"], out["loglik"], out["degenerate_kind"]
-    # problems are grouped by (data set, K), n_init consecutive restarts each
-    p = 0
-    best_per_data: Dict[int, Any] = {}
-    while p < P:
-        j, k = prob_data[p], prob_k[p]
-        q = p + n_init
-        best, best_ll, err = -1, -np.inf, None
-        for i in range(p, q):
-            if st_all[i] < 0:
-                err = int(st_all[i])
-                continue
-            if kind_all[i] == 2:          # a diverging rate (spike): set aside
-                continue
-            if best < 0 or ll_all[i] > best_ll:
-                best, best_ll = i, ll_all[i]
-        if best < 0:
-            table[k]["status"][j] = "degenerate" if err is None else \
-                "error: " + _ERRORS.get(err, str(err))
-        else:
-            kind = " (empty component)" if kind_all[best] == 1 else ""
-            table[k]["status"][j] = _STATUS.get(int(st_all[best]), str(st_all[best])) + kind
-            bic = -2.0 * best_ll + (2 * k - 1) * np.log(total_w[j])
-            table[k]["log_likelihood"][j] = best_ll
-            table[k]["bic"][j] = bic
-            cur = best_per_data.get(j)
-            if cur is None or bic < cur[0]:
-                best_per_data[j] = (bic, best, k)
-        p = q
-    for j in range(n_data):
-        if status[j]:
+    st = out["status"].reshape(n_grp, n_init)
+    ll = out["loglik"].reshape(n_grp, n_init)
+    kind = out["degenerate_kind"].reshape(n_grp, n_init)
+    usable = (st >= 0) & (kind != 2)            # errors and diverging rates set aside
+    score = np.where(usable, ll, -np.inf)
+    pick = np.argmax(score, axis=1) if n_grp else np.zeros(0, np.int64)   # first best
+    has = usable.any(axis=1) if n_grp else np.zeros(0, bool)
+    best = np.arange(n_grp) * n_init + pick
+    best_ll = out["loglik"][best] if n_grp else np.zeros(0)
+    bic = np.where(has, -2.0 * best_ll + (2 * grp_k - 1) * np.log(np.where(has, total_w[grp_j], 1.0)),
+                   np.inf)
+    st_best = out["status"][best] if n_grp else np.zeros(0, np.int32)
+    kind_best = out["degenerate_kind"][best] if n_grp else np.zeros(0, np.int32)
+    labels = np.empty(n_grp, dtype=object)
+    pairs = set(zip(st_best[has].tolist(), kind_best[has].tolist()))
+    for sv, kv in pairs:
+        labels[has & (st_best == sv) & (kind_best == kv)] = \
+            _STATUS.get(int(sv), str(sv)) + (" (empty component)" if kv == 1 else "")
+    for g in np.flatnonzero(~has):     # rare: every restart failed
+        errs = st[g][st[g] < 0]
+        labels[g] = "degenerate" if errs.shape[0] == 0 else \
+            "error: " + _ERRORS.get(int(errs[-1]), str(errs[-1]))
+    kidx = np.searchsorted(np.asarray(ks), grp_k)
+    bic_mat = np.full((len(ks), n_data), np.inf)
+    g_mat = np.full((len(ks), n_data), -1, dtype=np.int64)
+    bic_mat[kidx, grp_j] = bic
+    g_mat[kidx, grp_j] = np.arange(n_grp)
+    for i, k in enumerate(ks):
+        gs = g_mat[i][g_mat[i] >= 0]
+        table[k]["status"][grp_j[gs]] = labels[gs]
+        sel = gs[has[gs]]
+        table[k]["log_likelihood"][grp_j[sel]] = best_ll[sel]
+        table[k]["bic"][grp_j[sel]] = bic[sel]
+    # K by BIC: the smallest K wins ties (np.argmin takes the first minimum)
+    ki = np.argmin(bic_mat, axis=0) if n_data else np.zeros(0, np.int64)
+    best_g = np.where(np.isfinite(bic_mat.min(axis=0)) if n_data else np.zeros(0, bool),
+                      g_mat[ki, np.arange(n_data)], -1)
+    for j in np.flatnonzero(valid & (best_g < 0)):
+        reasons = sorted(set(str(table[k]["status"][j]) for k in ks))
+        status[j] = "degenerate: no candidate K gave a usable fit (" + ", ".join(reasons) + ")"
+        if strict:
+            raise ValueError(f"datasets[{j}]: {status[j]}")
+    for k in ks:
+        js = np.flatnonzero((best_g >= 0) & (grp_k[np.maximum(best_g, 0)] == k))
+        if js.shape[0] == 0:
             continue
-        if j not in best_per_data:
-            reasons = sorted(set(str(table[k]["status"][j]) for k in ks))
-            status[j] = "degenerate: no candidate K gave a usable fit (" + ", ".join(reasons) + ")"
-            if strict:
-                raise ValueError(f"datasets[{j}]: {status[j]}")
-            continue
-        bic, i, k = best_per_data[j]
-        wv, mv = W[i, :k], M[i, :k]
-        order = np.argsort(-mv, kind="stable")
-        res_w[j, :k] = wv[order] / wv.sum()
-        res_mu[j, :k] = mv[order]
-        res_ll[j] = ll_all[i]
-        res_bic[j] = bic
-        res_k[j] = k
-        res_conv[j] = st_all[i] == 0
-        res_iter[j] = out["n_iter"][i]
-        status[j] = str(table[k]["status"][j])
+        ps = best[best_g[js]]
+        wv, mv = W[ps, :k], M[ps, :k]
+        order = np.argsort(-mv, axis=1, kind="stable")
+        res_w[js, :k] = np.take_along_axis(wv, order, axis=1) / wv.sum(axis=1, keepdims=True)
+        res_mu[js, :k] = np.take_along_axis(mv, order, axis=1)
+        res_ll[js] = out["loglik"][ps]
+        res_bic[js] = bic[best_g[js]]
+        res_k[js] = k
+        res_conv[js] = out["status"][ps] == 0
+        res_iter[js] = out["n_iter"][ps]
+        status[js] = table[k]["status"][js]
     return FitManyResult(weights=res_w, rates=res_mu, log_likelihood=res_ll,
                          n_components=res_k, converged=res_conv, n_iter=res_iter, bic=res_bic,
                          n_observations=n_obs.astype(np.int64), status=status.astype(str),

@@ -28,7 +28,7 @@ import numpy as np
 
 from . import distributions as _dist
 from . import inference as _inf
-from ._init import quantile_init
+from ._init import quantile_init_obs
 from ._threads import effective_n_threads
 from .mixture import _rng
 from .observations import Observations
@@ -235,7 +235,7 @@ def goodness_of_fit(model, *, n_bootstrap=199, random_state=None, n_threads=None
     trunc_ok = obs.trunc is None or _inf._dead_time(obs) is not None
     exact_only = obs.right is None and obs.lower is None and obs.exact is not None
     cells = _inf._histogram_cells(obs)
-    starts = [(w, mu), lambda o: quantile_init(*o.pseudo_values(), K)]
+    starts = [(w, mu), lambda o: quantile_init_obs(o, K)]
     n_hint = sum(s[1].shape[0] for s in _inf._segments(obs))
     if exact_only and trunc_ok:
         if n_bootstrap < 1:

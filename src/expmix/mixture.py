@@ -182,7 +182,9 @@ class ExponentialMixture(_Params):
         log-likelihood is kept.
     init : {"auto", "quantile", "kmeans", "random"}, default "auto"
         Starting points.  "quantile" is deterministic (K groups of equal
-        weight of the sorted values); "kmeans" (k-means++ on log x) and
+        weight cut at the exact weighted quantiles of the values, computed in
+        C without sorting or copying the data; see ``expmix._init``);
+        "kmeans" (k-means++ on log x) and
         "random" (log-uniform rates, Dirichlet weights) draw from
         ``random_state``.  "auto": the first restart uses "quantile", the
         others "kmeans".  With "quantile" and n_init > 1 the extra restarts
@@ -299,6 +301,23 @@ class ExponentialMixture(_Params):
     x86-64 (gcc 12, with and without OpenMP); a different compiler, compiler
     flags, or CPU instruction set (another em_vmath code path, FMA
     contraction) may change the last bits, but not the thread invariance.
+
+    Memory.  A fit of exact data given as a contiguous float64 array (with
+    or without ``sample_weight``), or of intervals that are all proper
+    intervals, makes no copy of the data and no temporary of their size:
+    validation is one pass in C, the "quantile" start is computed in C on
+    the arrays in place, and the fitted model keeps read-only *views* of
+    the arrays it was given (for ``standard_errors_``, ``confint``,
+    ``bootstrap`` and ``goodness_of_fit``), which keeps those arrays alive
+    as long as the model (``del model._obs`` releases them; inference then
+    needs a refit).  Modifying the input in place after the fit changes what
+    these methods see.  Other inputs are converted or split once: a
+    non-float64 or non-contiguous X is converted to float64 (one copy),
+    censored samples (``event_observed`` with both kinds present) are
+    split into two contiguous segments (one copy of the values and
+    weights), a dead time ``entry`` shifts the data (one copy), data at
+    extreme magnitudes are rescaled (one copy), and "kmeans"/"random"
+    restarts gather the pseudo-values (one copy).
 
     Extreme magnitudes.  Data whose largest value lies outside [2**-256,
     2**256] are fitted after an exact division by a power of two and the
@@ -475,9 +494,10 @@ class ExponentialMixture(_Params):
         obs = rescaled(obs, s_data)
         if mu0 is not None:
             mu0 = mu0 * s_data
-        values, vweights = obs.pseudo_values()
-        starts = starting_points(values, vweights, K, int(self.n_init), self.init, rng,
-                                 weights_init=w0, rates_init=mu0)
+        # the quantile start reads obs in place (C); pseudo-value arrays are
+        # built only for kmeans/random restarts
+        starts = starting_points(None, None, K, int(self.n_init), self.init, rng,
+                                 weights_init=w0, rates_init=mu0, obs=obs)
         scale = float(_core.data_scale(obs))
         accel = 1 if self.acceleration == "squarem" else 0
         keep_history = int(self.max_iter) <= HISTORY_MAX_ITER
@@ -884,6 +904,8 @@ class ExponentialMixture(_Params):
 
     def _weights_at(self, t: float) -> np.ndarray:
         """Weights seen above t; exact (no underflow) at the fitted dead time."""
+        if t == 0.0:
+            return self.weights_           # weights_above(0), without its rounding
         if t == getattr(self, "_shift_", None):
             return self._shift_weights_
         return self.weights_above(t)

@@ -30,6 +30,10 @@ _Array = Optional[np.ndarray]
 class Observations:
     """Canonical observation set (read-only arrays, float64, C-contiguous).
 
+    The arrays are read-only *views* of the caller's arrays whenever no
+    conversion or split is needed (a float64 contiguous input whose rows are
+    all of one kind), copies otherwise; nothing here ever writes to them.
+
     Attributes
     ----------
     exact, exact_w : exact values and their weights (weights None = 1)
@@ -90,8 +94,11 @@ class Observations:
         if not t > 0:
             return self
 
-        def sh(a):
-            return None if a is None else np.ascontiguousarray(np.maximum(a - t, 0.0))
+        def sh(a):          # one new array per segment, no further temporaries
+            if a is None:
+                return None
+            out = np.subtract(a, t)
+            return np.maximum(out, 0.0, out=out)
 
         trunc = trunc_w = None
         if self.trunc is not None:
@@ -212,14 +219,24 @@ def _as_float_1d(a, name: str, *, allow_2d_column: bool = True) -> np.ndarray:
     return np.ascontiguousarray(arr, dtype=np.float64)
 
 
+def _scan(x: np.ndarray):
+    """(first NaN, first inf, first negative, first positive) indices of a
+    float64 array, -1 where none: one pass in C, no temporaries."""
+    from . import _core
+    if x.dtype == np.float64 and x.flags.c_contiguous:
+        return _core.scan_values(x)
+    return _core.scan_values(np.ascontiguousarray(x, dtype=np.float64))
+
+
 def _check_values(x: np.ndarray, name: str, *, allow_inf: bool = False) -> None:
-    if np.isnan(x).any():
-        raise ValueError(f"{name} contains NaN (at index {int(np.flatnonzero(np.isnan(x))[0])})")
-    if not allow_inf and np.isinf(x).any():
-        raise ValueError(f"{name} contains inf (at index {int(np.flatnonzero(np.isinf(x))[0])}); "
+    i_nan, i_inf, i_neg, _ = _scan(x)
+    if i_nan >= 0:
+        raise ValueError(f"{name} contains NaN (at index {i_nan})")
+    if not allow_inf and i_inf >= 0:
+        raise ValueError(f"{name} contains inf (at index {i_inf}); "
                          "values must be finite")
-    if (x < 0).any():
-        i = int(np.flatnonzero(x < 0)[0])
+    if i_neg >= 0:
+        i = int(i_neg)
         raise ValueError(f"{name} must be non-negative; {name}[{i}] = {float(x[i])!r} "
                          "(Negative values in data: the distribution lives on [0, inf))")
 
@@ -231,13 +248,14 @@ def check_weights(sample_weight, n: int, name: str = "sample_weight") -> Optiona
     w = _as_float_1d(sample_weight, name)
     if w.shape[0] != n:
         raise ValueError(f"{name} has length {w.shape[0]}, but the data have {n} observations")
-    if np.isnan(w).any():
+    i_nan, i_inf, i_neg, i_pos = _scan(w)
+    if i_nan >= 0:
         raise ValueError(f"{name} contains NaN")
-    if np.isinf(w).any():
+    if i_inf >= 0:
         raise ValueError(f"{name} contains inf; weights must be finite")
-    if (w < 0).any():
-        raise ValueError(f"{name} must be non-negative; found {w[w < 0][0]!r}")
-    if not (w > 0).any():
+    if i_neg >= 0:
+        raise ValueError(f"{name} must be non-negative; found {w[i_neg]!r}")
+    if i_pos < 0:
         raise ValueError(f"{name} is zero everywhere: there is nothing to fit")
     return w
 
@@ -260,11 +278,97 @@ def _entry_array(entry, n: int, name: str = "entry"):
     return None, arr
 
 
-def _segment(mask, arr, w):
-    if not mask.any():
+def _readonly(a):
+    """A read-only view of ``a`` (no copy): the observation set never writes
+    its arrays, and a fitted model keeping it cannot change them either."""
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
+def _segment(mask, arr, w, count=None, invert=False):
+    """The rows of ``arr`` (and ``w``) where ``mask`` is True, contiguous.
+
+    ``mask`` None means every row: then the arrays themselves are returned as
+    read-only views, without a copy (likewise when the mask is all True).
+    ``count``: the number of selected rows, if known.  ``invert``: select
+    the rows where ``mask`` is False (no inverted copy of the mask is made).
+    """
+    n = arr.shape[0]
+    if mask is None:
+        count = 0 if invert else n
+    elif count is None:
+        count = int(np.count_nonzero(mask))
+        if invert:
+            count = n - count
+    if count == 0:
         return None, None
-    return (np.ascontiguousarray(arr[mask]),
-            None if w is None else np.ascontiguousarray(w[mask]))
+    if count == n:
+        return _readonly(arr), None if w is None else _readonly(w)
+    # gather chunk by chunk into the result: no N-sized temporaries
+    out = np.empty(count)
+    wout = None if w is None else np.empty(count)
+    pos = 0
+    step = _CHUNK
+    for a in range(0, n, step):
+        m = mask[a:a + step]
+        if invert:
+            m = ~m
+        part = arr[a:a + step][m]
+        out[pos:pos + part.shape[0]] = part
+        if wout is not None:
+            wout[pos:pos + part.shape[0]] = w[a:a + step][m]
+        pos += part.shape[0]
+    return out, wout
+
+
+#: Rows per chunk of the chunked validation passes (bounded temporaries).
+_CHUNK = 1 << 16
+
+
+def _first_true(fn, n: int) -> int:
+    """The first index i < n where the boolean array ``fn(a, b)`` (rows
+    a..b-1) is True, or -1; evaluated in chunks (no N-sized temporaries)."""
+    for a in range(0, n, _CHUNK):
+        b = min(n, a + _CHUNK)
+        m = fn(a, b)
+        if m.any():
+            return a + int(np.flatnonzero(m)[0])
+    return -1
+
+
+def _chunk(a, lo, hi):
+    """Rows lo..hi-1 of an array, or the scalar / None itself."""
+    return a[lo:hi] if isinstance(a, np.ndarray) and a.ndim == 1 else a
+
+
+def _information_ok(lo, hi, w, t=0.0, ev=None) -> bool:
+    """Chunked fast path of :func:`_check_information`: True when some row
+    with positive weight shows exposure (lower bound above its entry time)
+    and some bounds x from above.  ``hi`` None: the rows are samples, exact
+    where ``ev`` (None: all) and right-censored elsewhere."""
+    n = lo.shape[0]
+    bounded = exposure = False
+    if hi is None and ev is None and w is None and (np.ndim(t) == 0):
+        # exact, unweighted: every row bounds; exposure iff some x > t
+        return bool(np.max(lo) > float(t))
+    for a in range(0, n, _CHUNK):
+        b = min(n, a + _CHUNK)
+        pos = None if w is None else w[a:b] > 0
+        l_ = lo[a:b]
+        if not exposure:
+            e = l_ > _chunk(t, a, b)
+            exposure = bool((e if pos is None else e & pos).any())
+        if not bounded:
+            if hi is None:          # samples: the observed events bound x
+                bm = pos if ev is None else (ev[a:b] if pos is None else ev[a:b] & pos)
+                bounded = True if bm is None else bool(bm.any())
+            else:
+                fin = np.isfinite(hi[a:b])
+                bounded = bool((fin if pos is None else fin & pos).any())
+        if bounded and exposure:
+            return True
+    return False
 
 
 def _add_truncation(obs: Observations, t_scalar, t_arr, weights, lower_for_check, name="entry"):
@@ -274,9 +378,8 @@ def _add_truncation(obs: Observations, t_scalar, t_arr, weights, lower_for_check
     n = lower_for_check.shape[0]
     if t_scalar is not None:
         if t_scalar > 0:
-            bad = lower_for_check < t_scalar
-            if bad.any():
-                i = int(np.flatnonzero(bad)[0])
+            i = _first_true(lambda a, b: lower_for_check[a:b] < t_scalar, n)
+            if i >= 0:
                 raise ValueError(f"{name} = {t_scalar!r} exceeds observation {i} "
                                  f"(value {float(lower_for_check[i])!r}); every observation must lie "
                                  f"above the truncation point")
@@ -319,7 +422,7 @@ def from_samples(X, sample_weight=None, event_observed=None, entry=None, *,
     _check_values(x, "X")
     w = check_weights(sample_weight, n)
     if event_observed is None:
-        ev = np.ones(n, dtype=bool)
+        ev = None
     else:
         e = np.asarray(event_observed)
         if e.ndim == 2 and e.shape[1] == 1:
@@ -329,29 +432,32 @@ def from_samples(X, sample_weight=None, event_observed=None, entry=None, *,
         if e.shape[0] != n:
             raise ValueError(f"event_observed has length {e.shape[0]}, but X has {n} observations")
         if e.dtype.kind == "b":
-            ev = e.astype(bool)
+            ev = np.asarray(e, dtype=bool)           # no copy of a bool array
         elif e.dtype.kind in "iuf":
             if not np.isin(e, (0, 1)).all():
                 raise ValueError("event_observed must contain only True/False (or 0/1)")
             ev = e.astype(bool)
         else:
             raise TypeError(f"event_observed must be boolean (or 0/1), got dtype {e.dtype}")
+    # ev None: every row is an observed event (no mask is built)
     t_scalar, t_arr = _entry_array(entry, n)
     if t_arr is not None:
-        strict = ev & (t_arr >= x)
-        if strict.any():
-            i = int(np.flatnonzero(strict)[0])
+        i = _first_true(lambda a, b: (t_arr[a:b] >= x[a:b]) if ev is None
+                        else ev[a:b] & (t_arr[a:b] >= x[a:b]), n)
+        if i >= 0:
             raise ValueError(f"entry[{i}] = {float(t_arr[i])!r} is not below X[{i}] = {float(x[i])!r}; "
                              "an observed event must happen after its entry time")
     if t_scalar is not None and t_scalar > 0:
-        strict = ev & (x <= t_scalar)
-        if strict.any():
-            i = int(np.flatnonzero(strict)[0])
+        i = _first_true(lambda a, b: (x[a:b] <= t_scalar) if ev is None
+                        else ev[a:b] & (x[a:b] <= t_scalar), n)
+        if i >= 0:
             raise ValueError(f"entry = {t_scalar!r} is not below X[{i}] = {float(x[i])!r}; "
                              "every observed value must exceed the dead time")
     obs = Observations(n_obs=n)
-    obs.exact, obs.exact_w = _segment(ev, x, w)
-    obs.right, obs.right_w = _segment(~ev, x, w)
+    n_ev = n if ev is None else int(np.count_nonzero(ev))
+    # exact rows are the input itself (a read-only view) when every event is observed
+    obs.exact, obs.exact_w = _segment(ev, x, w, n_ev)
+    obs.right, obs.right_w = _segment(ev, x, w, n - n_ev, invert=True)
     kinds = []
     if obs.exact is not None:
         kinds.append("exact")
@@ -364,8 +470,9 @@ def from_samples(X, sample_weight=None, event_observed=None, entry=None, *,
     t_row = 0.0 if t_arr is None else t_arr
     if t_scalar is not None:
         t_row = t_scalar
-    if check_information:
-        _check_information(x - t_row, np.where(ev, x - t_row, np.inf), w)
+    if check_information and not _information_ok(x, None, w, t_row, ev):
+        evm = np.ones(n, bool) if ev is None else ev
+        _check_information(x - t_row, np.where(evm, x - t_row, np.inf), w)
     return obs
 
 
@@ -381,47 +488,56 @@ def from_intervals(lower, upper, sample_weight=None, entry=None, *,
     if n == 0:
         raise ValueError("lower is empty: at least one observation is needed")
     _check_values(lo, "lower")
-    if np.isnan(hi).any():
+    if _scan(hi)[0] >= 0:
         raise ValueError("upper contains NaN")
-    if (hi < lo).any():
-        i = int(np.flatnonzero(hi < lo)[0])
+    i = _first_true(lambda a, b: hi[a:b] < lo[a:b], n)
+    if i >= 0:
         raise ValueError(f"lower[{i}] = {float(lo[i])!r} is greater than upper[{i}] = {float(hi[i])!r}")
     w = check_weights(sample_weight, n)
     t_scalar, t_arr = _entry_array(entry, n)
-    ex = lo == hi
-    rc = np.isinf(hi)
-    iv = ~ex & ~rc
+    n_ex = sum(int(np.count_nonzero(lo[a:a + _CHUNK] == hi[a:a + _CHUNK]))
+               for a in range(0, n, _CHUNK))
+    n_rc = sum(int(np.count_nonzero(np.isinf(hi[a:a + _CHUNK]))) for a in range(0, n, _CHUNK))
+    ex: Optional[np.ndarray] = None
+    rc: Optional[np.ndarray] = None
+    iv: Optional[np.ndarray] = None
+    if n_ex or n_rc:            # else every row is an interval: no masks, views
+        ex = lo == hi
+        rc = np.isinf(hi)
+        iv = ~ex & ~rc
     if t_arr is not None:
-        bad = (t_arr > lo) | (ex & (t_arr >= lo))
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
+        i = _first_true(lambda a, b: (t_arr[a:b] > lo[a:b]) if ex is None else
+                        (t_arr[a:b] > lo[a:b]) | (ex[a:b] & (t_arr[a:b] >= lo[a:b])), n)
+        if i >= 0:
             raise ValueError(f"entry[{i}] = {float(t_arr[i])!r} is above lower[{i}] = {float(lo[i])!r}; "
                              "each observation must lie above its entry time")
-        t_check = lo
-    else:
-        t_check = lo
-        if t_scalar is not None and t_scalar > 0:
-            bad = (lo < t_scalar) | (ex & (lo <= t_scalar))
-            if bad.any():
-                i = int(np.flatnonzero(bad)[0])
-                raise ValueError(f"entry = {t_scalar!r} is above lower[{i}] = {float(lo[i])!r}; "
-                                 "every observation must lie above the truncation point")
+    elif t_scalar is not None and t_scalar > 0:
+        i = _first_true(lambda a, b: (lo[a:b] < t_scalar) if ex is None else
+                        (lo[a:b] < t_scalar) | (ex[a:b] & (lo[a:b] <= t_scalar)), n)
+        if i >= 0:
+            raise ValueError(f"entry = {t_scalar!r} is above lower[{i}] = {float(lo[i])!r}; "
+                             "every observation must lie above the truncation point")
     obs = Observations(n_obs=n)
-    obs.exact, obs.exact_w = _segment(ex, lo, w)
-    obs.right, obs.right_w = _segment(rc, lo, w)
-    if iv.any():
-        obs.lower = np.ascontiguousarray(lo[iv])
-        obs.upper = np.ascontiguousarray(hi[iv])
-        obs.interval_w = None if w is None else np.ascontiguousarray(w[iv])
-    kinds = [k for k, m in (("exact", ex), ("right", rc), ("interval", iv)) if m.any()]
-    _add_truncation(obs, t_scalar, t_arr if t_arr is None else t_arr, w, np.maximum(t_check, 0))
+    if ex is None:
+        obs.lower, obs.interval_w = _segment(None, lo, w)
+        obs.upper = _readonly(hi)
+        kinds = ["interval"]
+    else:
+        obs.exact, obs.exact_w = _segment(ex, lo, w, n_ex)
+        obs.right, obs.right_w = _segment(rc, lo, w, n_rc)
+        obs.lower, obs.interval_w = _segment(iv, lo, w, n - n_ex - n_rc)
+        obs.upper, _ = _segment(iv, hi, None, n - n_ex - n_rc)
+        kinds = [k for k, c in (("exact", n_ex), ("right", n_rc), ("interval", n - n_ex - n_rc))
+                 if c > 0]
+    # lower >= 0 was checked: the truncation check needs no clipped copy
+    _add_truncation(obs, t_scalar, t_arr, w, lo)
     if obs.trunc is not None:
         kinds.append("truncated")
     obs.kinds = tuple(kinds)
     t_row = 0.0 if t_arr is None else t_arr
     if t_scalar is not None:
         t_row = t_scalar
-    if check_information:
+    if check_information and not _information_ok(lo, hi, w, t_row):
         _check_information(lo - t_row, hi - t_row, w)
     return obs
 

@@ -32,7 +32,7 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from . import inference as _inf
-from ._init import kmeans_init, quantile_init
+from ._init import kmeans_init, quantile_init_obs
 from ._threads import effective_n_threads
 from .exceptions import DegenerateFitError
 from .mixture import BATCH_RESTART_MAX_OBS, ExponentialMixture, _rng
@@ -231,8 +231,7 @@ def _split_start(w, mu):
 
 def _quantile_start(K):
     def start(obs):
-        v, wt = obs.pseudo_values()
-        return quantile_init(v, wt, K)
+        return quantile_init_obs(obs, K)      # in C, on the segments in place
     return start
 
 
