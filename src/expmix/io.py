@@ -249,6 +249,8 @@ def _check_fitted(fd: Any, K: int) -> Dict[str, Any]:
     if unknown:
         raise _fail("fitted", f"unknown attribute(s) {', '.join(unknown)}")
     fd = _dec(fd, "fitted")
+    if not isinstance(fd, dict):
+        raise _fail("fitted", "must be an object or null")
     out: Dict[str, Any] = {}
     w = _num_array(fd["weights_"], "fitted.weights_", K, positive=True)
     if abs(w.sum() - 1.0) > 1e-9:
@@ -294,6 +296,8 @@ def _check_fitted(fd: Any, K: int) -> Dict[str, Any]:
         if not isinstance(r, dict):
             raise _fail(f, "must be an object")
         r = _dec(r, f)
+        if not isinstance(r, dict):
+            raise _fail(f, "must be an object")
         ll = r.get("log_likelihood")
         if isinstance(ll, bool) or not isinstance(ll, (int, float)) or (
                 isinstance(ll, float) and math.isnan(ll) and r.get("degenerate") != "spike"):
@@ -365,6 +369,8 @@ def from_dict(d: Any) -> "ExponentialMixture":
     if not isinstance(params, dict):
         raise _fail("params", "must be an object")
     params = _dec(params, "params")
+    if not isinstance(params, dict):        # e.g. {"__float__": "nan"}
+        raise _fail("params", "must be an object")
     valid = ExponentialMixture._get_param_names()
     bad = sorted(set(params) - set(valid))
     if bad:
@@ -376,7 +382,7 @@ def from_dict(d: Any) -> "ExponentialMixture":
     model.set_params(**params)   # weights_init / rates_init come back as lists
     try:
         model._validate_params()
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError, OverflowError) as e:   # OverflowError: tol = 10**400
         raise _fail("params", str(e)) from None
     # checked by the estimator only when it fits; a file must not carry them broken
     rs = params.get("random_state")
