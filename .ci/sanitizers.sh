@@ -7,6 +7,8 @@
 #   2. libFuzzer + ASan + UBSan (clang) on fuzz/fuzz_pass.c for FUZZ_SECONDS
 #      (default 45); without clang (and no way to install it) the same target
 #      runs under gcc's ASan with a random-input driver instead;
+#   2b. the JSON model loader (fuzz/fuzz_load.py) for LOAD_FUZZ_SECONDS
+#      (default 20): atheris when it can be installed, else random mutations;
 #   3. valgrind memcheck of a Python fit (PYTHONMALLOC=malloc; suppressions
 #      for the interpreter's own reports in .ci/valgrind.supp): any error or
 #      definite leak fails.  Needs expmix importable by `python` (.ci/run
@@ -78,6 +80,23 @@ else
     "$OUT/fuzz_pass" "$FUZZ_SECONDS"
 fi
 echo "== fuzz: clean ($(( $(date +%s) - t0 )) s)"
+
+# the JSON model loader: arbitrary bytes -> ModelFileError or a valid model
+# (fuzz/fuzz_load.py); coverage-guided with atheris when it can be installed,
+# else random structural mutations of valid model files
+t0=$(date +%s)
+LOAD_FUZZ_SECONDS=${LOAD_FUZZ_SECONDS:-20}
+python -c "import atheris" 2>/dev/null || python -m pip install -q atheris >/dev/null 2>&1 || true
+if python -c "import atheris" 2>/dev/null; then
+    echo "== fuzz: atheris on the JSON loader for ${LOAD_FUZZ_SECONDS} s"
+    (cd "$OUT" && python "$ROOT/fuzz/fuzz_load.py" -max_total_time="$LOAD_FUZZ_SECONDS" \
+        -rss_limit_mb=4000 > "$OUT/fuzz_load.log" 2>&1) || { tail -60 "$OUT/fuzz_load.log" || true; echo "FAILED: fuzz_load"; exit 1; }
+    grep -E "^Done" "$OUT/fuzz_load.log" | tail -1
+else
+    echo "== fuzz: no atheris: random mutations of model files for ${LOAD_FUZZ_SECONDS} s"
+    python "$ROOT/fuzz/fuzz_load.py" --standalone "$LOAD_FUZZ_SECONDS"
+fi
+echo "== fuzz: JSON loader clean ($(( $(date +%s) - t0 )) s)"
 
 t0=$(date +%s)
 command -v valgrind >/dev/null || apt_install valgrind

@@ -6,10 +6,11 @@ Sub-commands::
     expmix simulate --weights 0.3,0.7 --rates 10,1 --n 1000 [-o OUT]
     expmix plot DATA (--model MODEL.json | --k K) -o OUT.png
 
-Exit codes: 0 success; 2 bad command line; 3 a file or column cannot be
-read; 4 the data are not valid for the fit (negative, NaN, ...); 5 the fit
-failed (every restart degenerated); 130 interrupted.  User errors print one
-line ``expmix: error: ...`` on stderr, never a traceback.
+Exit codes: 0 success; 1 out of memory; 2 bad command line; 3 a file or
+column cannot be read; 4 the data are not valid for the fit (negative, NaN,
+...); 5 the fit failed (every restart degenerated); 130 interrupted.  User
+errors (including a bad command line) print one line ``expmix: error: ...``
+on stderr, never a traceback.
 """
 from __future__ import annotations
 
@@ -21,13 +22,13 @@ import os
 import sys
 import time
 import warnings
-from typing import Any, Dict, List, Mapping, Optional, Sequence, TextIO, Tuple
+from typing import Any, Dict, List, Mapping, NoReturn, Optional, Sequence, TextIO, Tuple
 
 import numpy as np
 
 __all__ = ["main", "read_columns", "CLIError"]
 
-EXIT_OK, EXIT_USAGE, EXIT_INPUT, EXIT_DATA, EXIT_FIT = 0, 2, 3, 4, 5
+EXIT_OK, EXIT_MEMORY, EXIT_USAGE, EXIT_INPUT, EXIT_DATA, EXIT_FIT = 0, 1, 2, 3, 4, 5
 
 
 class CLIError(Exception):
@@ -142,6 +143,14 @@ def read_columns(path: str) -> Dict[str, Any]:
         raise CLIError(f"{path}: is a directory, not a data file")
     if ext == ".npy":
         try:
+            with open(path, "rb") as fh:
+                magic = fh.read(6)
+        except OSError as e:
+            raise CLIError(f"{path}: cannot read ({e.strerror})") from None
+        if magic != b"\x93NUMPY":
+            raise CLIError(f"{path}: not a readable .npy file (no NumPy header; text data "
+                           "need another extension, e.g. .csv or .txt)")
+        try:
             a = np.load(path, allow_pickle=False)
         except (ValueError, OSError) as e:
             raise CLIError(f"{path}: not a readable .npy file ({e})") from None
@@ -199,12 +208,21 @@ def _column(cols: Mapping[str, Any], name: Optional[str], path: str, what: str =
 
 
 def _parse_k(s: str) -> List[int]:
+    from ._core import MAX_COMPONENTS
     try:
         ks: List[int] = []
         for part in s.split(","):
-            if "-" in part:
-                a, b = part.split("-", 1)
-                ks.extend(range(int(a), int(b) + 1))
+            if "-" in part.strip()[1:]:        # a range a-b (a leading '-' is a sign)
+                a, b = part.strip()[1:].split("-", 1)
+                lo, hi = int(part.strip()[0] + a), int(b)
+                if lo > hi:
+                    raise argparse.ArgumentTypeError(
+                        f"--k range {part.strip()!r} is empty (write the smaller number first)")
+                # bound before expanding: a range like 1-100000000 must not build a list
+                if lo < 1 or hi > MAX_COMPONENTS:
+                    raise argparse.ArgumentTypeError(
+                        f"--k values must be between 1 and {MAX_COMPONENTS}, got {s!r}")
+                ks.extend(range(lo, hi + 1))
             else:
                 ks.append(int(part))
     except ValueError:
@@ -212,6 +230,9 @@ def _parse_k(s: str) -> List[int]:
                                          f"like 1,2,4; got {s!r}") from None
     if not ks or min(ks) < 1:
         raise argparse.ArgumentTypeError(f"--k values must be >= 1, got {s!r}")
+    if max(ks) > MAX_COMPONENTS:
+        raise argparse.ArgumentTypeError(
+            f"--k values must be between 1 and {MAX_COMPONENTS}, got {s!r}")
     return sorted(set(ks))
 
 
@@ -402,6 +423,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     n_weight = None
     caught: List[str] = []
     n_rows = (kw["lower"] if kind == "intervals" else kw["X"]).shape[0]
+    if n_rows == 0:
+        raise CLIError(f"{args.data}: the data have no observations", EXIT_DATA)
     try:
         for K in ks:
             if K > n_rows and len(ks) > 1:
@@ -466,8 +489,9 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     if args.save:
         try:
             best.save(args.save)
-        except OSError as e:
-            raise CLIError(f"{args.save}: cannot write ({e.strerror})") from None
+        except OSError as e:   # expmix.io's own messages (directory ...) have no strerror
+            raise CLIError(f"{args.save}: cannot write ({e.strerror})" if e.strerror
+                           else str(e)) from None
     if args.plot:
         binned = None
         if kind == "intervals":
@@ -503,6 +527,8 @@ def _plot_file(path: str, model: Any, x: Optional[np.ndarray], events: Optional[
         raise CLIError("--plot needs matplotlib (pip install 'expmix[plot]')", EXIT_USAGE) \
             from None
     from . import plotting
+    if os.path.isdir(path):
+        raise CLIError(f"{path}: is a directory; give the name of the image file to write")
     censored = events is not None and not np.all(events)
     scalar_entry = float(entry) if isinstance(entry, (int, float)) else None
     if kind == "auto":
@@ -589,11 +615,18 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 def _load_model(path: str) -> Any:
     from .io import ModelFileError, load
     try:
-        return load(path)
+        m = load(path)
     except FileNotFoundError:
         raise CLIError(f"{path}: no such model file") from None
     except ModelFileError as e:
         raise CLIError(str(e)) from None
+    except OSError as e:
+        raise CLIError(f"{path}: cannot read the model file ({e.strerror})" if e.strerror
+                       else str(e)) from None
+    if not hasattr(m, "rates_"):
+        raise CLIError(f"{path}: the model in this file is not fitted (it was saved before "
+                       "fit)", EXIT_DATA)
+    return m
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
@@ -601,7 +634,11 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     x = _column(cols, args.column, args.data)
     events = None
     if args.censor_column:
-        events = _column(cols, args.censor_column, args.data, "--censor-column") == 0
+        c = _column(cols, args.censor_column, args.data, "--censor-column")
+        if not np.isin(c, (0, 1)).all():
+            raise CLIError(f"{args.data}: column {args.censor_column!r} must hold 0/1 "
+                           "(1 = right-censored)", EXIT_DATA)
+        events = c == 0
     if args.model:
         m = _load_model(args.model)
     else:
@@ -614,10 +651,53 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
 # ----------------------------------------------------------------------
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error message (the usage, on one line, inside it)."""
+
+    def error(self, message: str) -> "NoReturn":
+        pos = [a.metavar or a.dest for a in self._actions
+               if not a.option_strings and a.help != argparse.SUPPRESS]
+        usage = " ".join([self.prog] + [str(p) for p in pos] + ["[options]"])
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (usage: {usage}; "
+                  f"see {self.prog} --help)\n")
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    """Numeric options, checked before any file is read; errors name the option."""
+    from ._core import MAX_COMPONENTS
+    from .mixture import MAX_ITER_LIMIT, N_INIT_LIMIT
+
+    def bad(msg: str) -> CLIError:
+        return CLIError(msg, EXIT_USAGE)
+    n_init = getattr(args, "n_init", None)
+    if n_init is not None and not 1 <= n_init <= N_INIT_LIMIT:
+        raise bad(f"--n-init must be between 1 and {N_INIT_LIMIT}, got {n_init}")
+    max_iter = getattr(args, "max_iter", None)
+    if max_iter is not None and not 0 <= max_iter <= MAX_ITER_LIMIT:
+        raise bad(f"--max-iter must be between 0 and {MAX_ITER_LIMIT}, got {max_iter}")
+    tol = getattr(args, "tol", None)
+    if tol is not None and not (np.isfinite(tol) and tol >= 0):
+        raise bad(f"--tol must be a finite number >= 0, got {tol}")
+    seed = getattr(args, "seed", None)
+    if seed is not None and seed < 0:
+        raise bad(f"--seed must be >= 0, got {seed}")
+    entry = getattr(args, "entry", None)
+    if entry is not None and not (np.isfinite(entry) and entry >= 0):
+        raise bad(f"--entry must be a finite number >= 0, got {entry}")
+    if args.command == "plot" and not 1 <= args.k <= MAX_COMPONENTS:
+        raise bad(f"--k must be between 1 and {MAX_COMPONENTS}, got {args.k}")
+    if args.command == "simulate":
+        if not 1 <= args.n <= 2 ** 53:
+            raise bad(f"--n must be between 1 and 2**53, got {args.n}")
+        c = args.censor_at
+        if c is not None and not c > 0:      # also NaN
+            raise bad(f"--censor-at must be a number > 0 (inf: no censoring), got {c}")
+
+
 def _parser() -> argparse.ArgumentParser:
     from ._version import __version__
-    p = argparse.ArgumentParser(prog="expmix", description="Fit mixtures of exponential "
-                                "distributions by maximum likelihood.")
+    p = _Parser(prog="expmix", description="Fit mixtures of exponential "
+                "distributions by maximum likelihood.")
     p.add_argument("--version", action="version", version=f"expmix {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
@@ -698,6 +778,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except SystemExit as e:
         return int(e.code) if isinstance(e.code, int) else EXIT_USAGE
     try:
+        _check_options(args)
         return int(args.func(args))
     except CLIError as e:
         print(f"expmix: error: {e}", file=sys.stderr)
@@ -710,6 +791,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("expmix: interrupted", file=sys.stderr)
         return 130
+    except MemoryError as e:
+        print(f"expmix: error: out of memory{(' (' + str(e) + ')') if str(e) else ''}",
+              file=sys.stderr)
+        return EXIT_MEMORY
     except BrokenPipeError:      # e.g. `expmix simulate | head`
         try:
             sys.stdout = open(os.devnull, "w")

@@ -85,7 +85,7 @@ def _chunk_weights(w, n):
     if np.isinf(w).any():
         raise ValueError("sample_weight contains inf; weights must be finite")
     if (w < 0).any():
-        raise ValueError(f"sample_weight must be non-negative; found {w[w < 0][0]!r}")
+        raise ValueError(f"sample_weight must be non-negative; found {float(w[w < 0][0])!r}")
     return w
 
 
@@ -151,23 +151,26 @@ def _samples_chunk(x, w, e, t, t_scalar):
         strict = ev & (t_arr >= x)
         if strict.any():
             i = int(np.flatnonzero(strict)[0])
-            raise ValueError(f"entry[{i}] = {t_arr[i]!r} is not below X[{i}] = {x[i]!r}; "
+            raise ValueError(f"entry[{i}] = {float(t_arr[i])!r} is not below X[{i}] = "
+                             f"{float(x[i])!r}; "
                              "an observed event must happen after its entry time")
         bad = t_arr > x
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"entry[{i}] = {t_arr[i]!r} exceeds the observation ({x[i]!r}); "
+            raise ValueError(f"entry[{i}] = {float(t_arr[i])!r} exceeds the observation "
+                             f"({float(x[i])!r}); "
                              "each entry time must be below its observation")
     if t_scalar is not None and t_scalar > 0:
         strict = ev & (x <= t_scalar)
         if strict.any():
             i = int(np.flatnonzero(strict)[0])
-            raise ValueError(f"entry = {t_scalar!r} is not below X[{i}] = {x[i]!r}; "
+            raise ValueError(f"entry = {t_scalar!r} is not below X[{i}] = {float(x[i])!r}; "
                              "every observed value must exceed the dead time")
         bad = x < t_scalar
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"entry = {t_scalar!r} exceeds observation {i} (value {x[i]!r}); "
+            raise ValueError(f"entry = {t_scalar!r} exceeds observation {i} "
+                             f"(value {float(x[i])!r}); "
                              "every observation must lie above the truncation point")
     obs = Observations(n_obs=n)
     obs.exact, obs.exact_w = _seg(ev, x, w)
@@ -188,7 +191,8 @@ def _intervals_chunk(lo, hi, w, t, t_scalar):
         raise ValueError("upper contains NaN")
     if (hi < lo).any():
         i = int(np.flatnonzero(hi < lo)[0])
-        raise ValueError(f"lower[{i}] = {lo[i]!r} is greater than upper[{i}] = {hi[i]!r}")
+        raise ValueError(f"lower[{i}] = {float(lo[i])!r} is greater than upper[{i}] = "
+                         f"{float(hi[i])!r}")
     w = _chunk_weights(w, n)
     t_arr = _chunk_entry(t, n)
     ex = lo == hi
@@ -198,13 +202,14 @@ def _intervals_chunk(lo, hi, w, t, t_scalar):
         bad = (t_arr > lo) | (ex & (t_arr >= lo))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"entry[{i}] = {t_arr[i]!r} is above lower[{i}] = {lo[i]!r}; "
+            raise ValueError(f"entry[{i}] = {float(t_arr[i])!r} is above lower[{i}] = "
+                             f"{float(lo[i])!r}; "
                              "each observation must lie above its entry time")
     elif t_scalar is not None and t_scalar > 0:
         bad = (lo < t_scalar) | (ex & (lo <= t_scalar))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"entry = {t_scalar!r} is above lower[{i}] = {lo[i]!r}; "
+            raise ValueError(f"entry = {t_scalar!r} is above lower[{i}] = {float(lo[i])!r}; "
                              "every observation must lie above the truncation point")
     obs = Observations(n_obs=n)
     obs.exact, obs.exact_w = _seg(ex, lo, w)
@@ -356,6 +361,9 @@ def _known_chunks(a):
 
 def _get_client(client):
     if client is not None:
+        if not all(hasattr(client, a) for a in ("compute", "gather", "map", "who_has")):
+            raise TypeError("client must be a distributed.Client (or None for the current "
+                            f"client), got {type(client).__name__}")
         return client
     try:
         from distributed import get_client
@@ -468,6 +476,10 @@ class _ChunkedData:
                              + " is empty: at least one observation is needed")
         if not self.total_weight > 0:
             raise ValueError("sample_weight is zero everywhere: there is nothing to fit")
+        if not math.isfinite(self.total_weight):
+            raise ValueError("sample_weight: the weights sum to more than the largest float64 "
+                             "(~1.8e308); divide them by a common factor (it does not change "
+                             "the fitted parameters)")
         informative = self.total("informative")
         exposure = max(inf["exposure"] for inf in self.infos)
         if informative > 0 and exposure == 0.0:
@@ -1055,6 +1067,7 @@ class DaskExponentialMixture(ExponentialMixture):
     def to_local(self) -> ExponentialMixture:
         """A plain :class:`~expmix.ExponentialMixture` with the same
         parameters and fitted attributes (no reference to dask)."""
+        self._check_fitted()
         params = self.get_params()
         params.pop("init_sample_size")
         m = ExponentialMixture(**params)
@@ -1161,9 +1174,16 @@ def _select_chunked(data: _ChunkedData, kinds, n_components, criterion, kwargs):
                          "(ICL and LRT need the data in memory: use expmix.select_components)")
     criterion = criterion.lower()
     try:
-        ks = sorted(set(int(k) for k in n_components))
+        if isinstance(n_components, (str, bytes)):
+            raise TypeError
+        items = list(n_components)
+        if any(isinstance(k, (bool, np.bool_)) or not isinstance(k, numbers.Integral)
+               for k in items):
+            raise TypeError
+        ks = sorted(set(int(k) for k in items))
     except TypeError:
-        raise TypeError("n_components must be an iterable of ints (e.g. range(1, 7))") from None
+        raise TypeError("n_components must be an iterable of ints (e.g. range(1, 7)), got "
+                        f"{n_components!r}") from None
     if not ks:
         raise ValueError("n_components is empty")
     if ks[0] < 1:

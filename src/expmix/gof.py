@@ -220,6 +220,9 @@ def goodness_of_fit(model, *, n_bootstrap=199, random_state=None, n_threads=None
         nor a histogram: censored or per-row truncated data have no EDF
         test here.
     """
+    from .mixture import ExponentialMixture
+    if not isinstance(model, ExponentialMixture):
+        raise TypeError(f"model must be a fitted ExponentialMixture, got {type(model).__name__}")
     model._check_fitted()
     obs = getattr(model, "_obs", None)
     if obs is None:

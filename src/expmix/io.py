@@ -87,16 +87,19 @@ def _enc(v: Any) -> Any:
     raise TypeError(f"cannot save a value of type {type(v).__name__}")
 
 
-def _dec(v: Any) -> Any:
+def _dec(v: Any, field: str = "") -> Any:
+    """Decode ``{"__float__": ...}`` (recursively); ``field`` names the
+    position in error messages."""
     if isinstance(v, dict):
         if set(v) == {"__float__"}:
             s = v["__float__"]
             if s not in ("inf", "-inf", "nan"):
-                raise ModelFileError(f"invalid encoded float {s!r}")
+                raise _fail(field or "value", f"invalid encoded float {s!r} (expected "
+                            "\"inf\", \"-inf\" or \"nan\")")
             return float(s)
-        return {k: _dec(x) for k, x in v.items()}
+        return {k: _dec(x, f"{field}.{k}" if field else k) for k, x in v.items()}
     if isinstance(v, list):
-        return [_dec(x) for x in v]
+        return [_dec(x, f"{field}[{i}]") for i, x in enumerate(v)]
     return v
 
 
@@ -145,12 +148,36 @@ def dumps(model: "ExponentialMixture", *, indent: Optional[int] = 1) -> str:
     return json.dumps(to_dict(model), indent=indent, allow_nan=False)
 
 
+def _fspath(path: Any) -> str:
+    """``os.fspath(path)`` as a str, with an error naming the argument."""
+    if isinstance(path, (bool, int, float)) or not isinstance(path, (str, bytes, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    p = os.fspath(path)
+    return os.fsdecode(p) if isinstance(p, bytes) else p
+
+
 def save(model: "ExponentialMixture", path: PathLike) -> None:
     """Write the model to ``path`` as JSON (atomically: a temporary file in the
-    same directory is renamed over ``path``)."""
-    text = dumps(model)
-    path = os.fspath(path)
+    same directory is renamed over ``path``).
+
+    Raises
+    ------
+    TypeError
+        ``model`` is not an ExponentialMixture, or ``path`` is not a path.
+    IsADirectoryError, FileNotFoundError
+        ``path`` is a directory, or its directory does not exist.
+    """
+    from .mixture import ExponentialMixture
+    if not isinstance(model, ExponentialMixture):
+        raise TypeError(f"model must be an ExponentialMixture, got {type(model).__name__}")
+    path = _fspath(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path}: is a directory; give the name of the model file "
+                                "to write")
     d = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(d):
+        raise FileNotFoundError(f"{path}: the directory {d} does not exist")
+    text = dumps(model)
     fd, tmp = tempfile.mkstemp(prefix=".expmix-", suffix=".json.tmp", dir=d)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -177,7 +204,10 @@ def _num_array(v: Any, field: str, K: Optional[int] = None, *, positive: bool = 
     if not isinstance(v, list) or any(isinstance(x, (bool, dict, list, str)) or x is None
                                       for x in v):
         raise _fail(field, "must be a list of numbers")
-    a = np.asarray(v, dtype=np.float64)
+    try:
+        a = np.asarray(v, dtype=np.float64)
+    except OverflowError:
+        raise _fail(field, "must be finite, got an integer beyond the float64 range") from None
     if K is not None and a.shape != (K,):
         raise _fail(field, f"must have {K} values (n_components), got {a.shape[0]}")
     if not allow_empty and a.shape[0] == 0:
@@ -192,7 +222,10 @@ def _num_array(v: Any, field: str, K: Optional[int] = None, *, positive: bool = 
 def _finite(v: Any, field: str, *, positive: bool = False) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise _fail(field, f"must be a number, got {v!r}")
-    f = float(v)
+    try:
+        f = float(v)
+    except OverflowError:
+        raise _fail(field, "must be finite, got an integer beyond the float64 range") from None
     if not math.isfinite(f):
         raise _fail(field, f"must be finite, got {v!r}")
     if positive and f <= 0:
@@ -201,8 +234,8 @@ def _finite(v: Any, field: str, *, positive: bool = False) -> float:
 
 
 def _count(v: Any, field: str, minimum: int = 0) -> int:
-    if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
-        raise _fail(field, f"must be an integer >= {minimum}, got {v!r}")
+    if isinstance(v, bool) or not isinstance(v, int) or not minimum <= v < 2 ** 63:
+        raise _fail(field, f"must be an integer >= {minimum} (and < 2**63), got {v!r}")
     return v
 
 
@@ -215,7 +248,9 @@ def _check_fitted(fd: Any, K: int) -> Dict[str, Any]:
     unknown = [k for k in fd if k not in _FITTED_ORDER + _OPTIONAL_FITTED]
     if unknown:
         raise _fail("fitted", f"unknown attribute(s) {', '.join(unknown)}")
-    fd = _dec(fd)
+    fd = _dec(fd, "fitted")
+    if not isinstance(fd, dict):
+        raise _fail("fitted", "must be an object or null")
     out: Dict[str, Any] = {}
     w = _num_array(fd["weights_"], "fitted.weights_", K, positive=True)
     if abs(w.sum() - 1.0) > 1e-9:
@@ -260,7 +295,9 @@ def _check_fitted(fd: Any, K: int) -> Dict[str, Any]:
         f = f"fitted.restarts_[{i}]"
         if not isinstance(r, dict):
             raise _fail(f, "must be an object")
-        r = _dec(r)
+        r = _dec(r, f)
+        if not isinstance(r, dict):
+            raise _fail(f, "must be an object")
         ll = r.get("log_likelihood")
         if isinstance(ll, bool) or not isinstance(ll, (int, float)) or (
                 isinstance(ll, float) and math.isnan(ll) and r.get("degenerate") != "spike"):
@@ -286,15 +323,18 @@ def _check_fitted(fd: Any, K: int) -> Dict[str, Any]:
 
 
 def _dec_optional(v: Any, field: str) -> Any:
-    v = _dec(v)
+    v = _dec(v, field)
     if isinstance(v, list):
         try:
             return np.asarray(v, dtype=np.float64)
         except (TypeError, ValueError):
             raise _fail(field, "must be numbers") from None
     if isinstance(v, dict):
-        return {k: (np.asarray(x, dtype=np.float64) if isinstance(x, list) else x)
-                for k, x in v.items()}
+        try:
+            return {k: (np.asarray(x, dtype=np.float64) if isinstance(x, list) else x)
+                    for k, x in v.items()}
+        except (TypeError, ValueError, OverflowError):
+            raise _fail(field, "must hold numbers") from None
     return v
 
 
@@ -328,17 +368,35 @@ def from_dict(d: Any) -> "ExponentialMixture":
     params = d.get("params")
     if not isinstance(params, dict):
         raise _fail("params", "must be an object")
-    params = _dec(params)
+    params = _dec(params, "params")
+    if not isinstance(params, dict):        # e.g. {"__float__": "nan"}
+        raise _fail("params", "must be an object")
     valid = ExponentialMixture._get_param_names()
     bad = sorted(set(params) - set(valid))
     if bad:
         raise _fail("params", f"unknown parameter(s) {bad}")
+    for name in ("weights_init", "rates_init"):
+        if params.get(name) is not None:
+            _num_array(params[name], "params." + name)
     model = ExponentialMixture()
     model.set_params(**params)   # weights_init / rates_init come back as lists
     try:
         model._validate_params()
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError, OverflowError) as e:   # OverflowError: tol = 10**400
         raise _fail("params", str(e)) from None
+    # checked by the estimator only when it fits; a file must not carry them broken
+    rs = params.get("random_state")
+    if rs is not None and (isinstance(rs, bool) or not isinstance(rs, int) or rs < 0):
+        raise _fail("params.random_state", f"must be null or an integer >= 0, got {rs!r}")
+    try:
+        from ._threads import _check as _check_threads
+        if params.get("n_threads") is not None:
+            _check_threads(params["n_threads"])
+    except (TypeError, ValueError) as e:
+        raise _fail("params.n_threads", str(e)) from None
+    ev = d.get("expmix_version")
+    if ev is not None and not isinstance(ev, str):
+        raise _fail("expmix_version", f"must be a string, got {ev!r}")
     fd = d.get("fitted")
     if fd is not None:
         for k, v in _check_fitted(fd, int(model.n_components)).items():
@@ -359,7 +417,10 @@ def _standard_errors_from(v: Any, K: int):
               "covariance": (2 * K - 1, 2 * K - 1), "information": (2 * K - 1, 2 * K - 1)}
     vals = {}
     for k in _SE_FIELDS:
-        a = np.asarray(v[k], dtype=np.float64)
+        try:
+            a = np.asarray(v[k], dtype=np.float64)
+        except (TypeError, ValueError, OverflowError):
+            raise _fail(f + "." + k, "must be numbers (or NaN)") from None
         if a.shape != shapes[k]:
             raise _fail(f + "." + k, f"must have shape {shapes[k]}, got {a.shape}")
         if np.any(a[~np.isnan(a)] < 0) and k not in ("covariance", "information"):
@@ -369,12 +430,43 @@ def _standard_errors_from(v: Any, K: int):
 
 
 def loads(text: str) -> "ExponentialMixture":
-    """Rebuild a model from a JSON string written by :func:`dumps`."""
+    """Rebuild a model from a JSON string written by :func:`dumps`.
+
+    Raises
+    ------
+    TypeError
+        ``text`` is not a str (or UTF-8 bytes).
+    ModelFileError
+        As :func:`from_dict`, and for text that is not JSON (including
+        duplicate keys, bare ``NaN``/``Infinity`` and absurdly deep nesting).
+    """
+    if isinstance(text, (bytes, bytearray)):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError:
+            raise ModelFileError("not an expmix model file (not UTF-8 text)") from None
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str (JSON), got {type(text).__name__}")
+    if text.startswith("\ufeff"):      # a UTF-8 byte-order mark (some editors write one)
+        text = text[1:]
     try:
-        d = json.loads(text, parse_constant=lambda c: _reject_constant(c))
+        d = json.loads(text, parse_constant=lambda c: _reject_constant(c),
+                       object_pairs_hook=_no_duplicates)
     except json.JSONDecodeError as e:
         raise ModelFileError(f"invalid expmix model file: not valid JSON ({e})") from None
+    except RecursionError:
+        raise ModelFileError("invalid expmix model file: the JSON is nested too deeply "
+                             "to be a model") from None
     return from_dict(d)
+
+
+def _no_duplicates(pairs: List[Any]) -> Dict[str, Any]:
+    out: Dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise ModelFileError(f"invalid expmix model file: duplicate key {k!r}")
+        out[k] = v
+    return out
 
 
 def _reject_constant(c: str) -> Any:
@@ -387,13 +479,17 @@ def load(path: PathLike) -> "ExponentialMixture":
 
     Raises
     ------
-    FileNotFoundError
-        No such file.
+    TypeError
+        ``path`` is not a str, bytes or os.PathLike.
+    FileNotFoundError, IsADirectoryError, PermissionError
+        No such file, a directory, or not readable.
     ModelFileError
         The file is not valid JSON, not an expmix model, from a newer expmix,
         or holds invalid values.
     """
-    p = os.fspath(path)
+    p = _fspath(path)
+    if os.path.isdir(p):
+        raise IsADirectoryError(f"{p}: is a directory, not a model file")
     with open(p, "rb") as f:
         raw = f.read()
     try:

@@ -67,6 +67,16 @@ def log_bin_edges(x: np.ndarray, bins_per_decade: int = 10) -> np.ndarray:
     return 10.0 ** np.linspace(lo, hi, n + 1)
 
 
+def _n_points(n: Any) -> int:
+    """The number of points of a plotted curve (an int >= 2)."""
+    import numbers
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise TypeError(f"n_points must be an int, got {n!r}")
+    if n < 2:
+        raise ValueError(f"n_points must be >= 2, got {n}")
+    return int(n)
+
+
 def plot_histogram(model: "ExponentialMixture", X: Any = None, *, ax: Any = None,
                    bins: Union[int, Sequence[float], np.ndarray, None] = None,
                    components: bool = True, sqrt: bool = True,
@@ -127,7 +137,11 @@ def plot_histogram(model: "ExponentialMixture", X: Any = None, *, ax: Any = None
             q = model.ppf(np.array([1e-3, 1 - 1e-4]))
             edges = log_bin_edges(q, bpd)
     else:
-        edges = np.asarray(bins, dtype=np.float64)
+        try:
+            edges = np.asarray(bins, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError("bins must be an int >= 1 (bins per decade) or an array of "
+                             f"edges, got {bins!r}") from None
         if edges.ndim != 1 or edges.shape[0] < 2 or np.any(edges <= 0) or \
                 np.any(np.diff(edges) <= 0) or not np.all(np.isfinite(edges)):
             raise ValueError("bins must be positive, finite, strictly increasing edges")
@@ -139,7 +153,7 @@ def plot_histogram(model: "ExponentialMixture", X: Any = None, *, ax: Any = None
         kw = dict(fill=True, alpha=0.35, color="0.5", label="data")
         kw.update(hist_kwargs)
         ax.stairs(y, edges, **kw)
-    grid = np.geomspace(edges[0], edges[-1], int(n_points))
+    grid = np.geomspace(edges[0], edges[-1], _n_points(n_points))
     def f(c: np.ndarray) -> np.ndarray:
         return np.sqrt(c) if sqrt else c
     ax.plot(grid, f(n * d * grid * model.pdf(grid)), color="k", lw=2, label="mixture")
@@ -261,7 +275,7 @@ def plot_survival(model: "ExponentialMixture", X: Any = None, *, event_observed:
     else:
         lo, hi = model.isf(np.array([0.999, 1e-4]))
     lo = max(lo, 1e-300)
-    grid = np.geomspace(lo, hi * 1.5, int(n_points))
+    grid = np.geomspace(lo, hi * 1.5, _n_points(n_points))
     ax.plot(grid, np.exp(model.logsf(grid) - model.logsf(t0)), color="C3", lw=2,
             label="fitted")
     if components:
@@ -297,6 +311,9 @@ def plot_criteria(result: "SelectionResult", *, ax: Any = None,
         rows without a fit (degenerate, skipped) are NaN gaps.  The chosen K
         is marked with a vertical line.
     """
+    if not hasattr(result, "table"):
+        raise TypeError("result must be a SelectionResult (from expmix.select_components), "
+                        f"got {type(result).__name__}")
     ax = _axes(ax)
     table = list(result.table)
     if not table:
