@@ -752,10 +752,6 @@ XFAIL = {
     "fit_many:w[0] complex": "batch.py: complex weights silently cast to float",
     "fit_many:w sum overflows strict": "batch.py/C: weights summing past float64 give 'degenerate ... (error: invalid argument)'",
     "fit_many:random_state -1": "batch.py raises TypeError for a negative int; the estimator raises ValueError",
-    "fit:weights_init str": "mixture._validate_params: np.asarray(weights_init, float64) -> numpy's 'could not convert string to float'",
-    "fit:weights_init complex": "mixture._validate_params: TypeError from float() without the argument name",
-    "fit:rates_init str list": "mixture._validate_params: numpy's conversion error without the argument name",
-    "fit:tol 10**400": "mixture._validate_params: float(10**400) raises OverflowError (found by fuzz/fuzz_load.py)",
     "fit:X ragged nested list": "observations: numpy's 'inhomogeneous shape' ValueError does not name X",
     "fit:X masked array": "observations: np.asarray drops the mask, so masked entries are silently fitted",
     "fit:w sum overflows, K=1": "observations/mixture: weights summing past float64 -> 'fit: invalid argument (invalid argument)'",
@@ -764,7 +760,6 @@ XFAIL = {
     "fitted:score w sum overflows": "mixture._loglik_obs: weights summing past float64 -> FloatingPointError 'zero probability'",
     "_core:truncation mu*t > 700": "csrc pass (truncation term): log S(t) underflows for mu*t > ~703 -> FloatingPointError although the likelihood is finite",
     "fit:entry times >> 1/rate, K=1": "csrc fit: EM with per-observation truncation converges ever more slowly as mu*t grows and stops 'converged' at a wrong rate (0.63 vs 0.98 at t ~ 80)",
-    "fit:zero-weight rows, K=2": "_init.py: zero-weight rows change the starting points (a start at rate 600) -> an empty component, a degenerate, worse fit",
     "fitted:log_likelihood at 1e308": "mixture._loglik_obs: rescaling of x = 1e308 makes the C pass reject it ('pass: invalid argument') although score_samples is finite",
 }
 

@@ -382,7 +382,8 @@ def fit_many(datasets, n_components, *, sample_weight=None, n_init=1, init="auto
         if strict:
             raise ValueError(f"datasets[{j}]: {status[j]}")
     for k in ks:
-        js = np.flatnonzero((best_g >= 0) & (grp_k[np.maximum(best_g, 0)] == k))
+        js = np.flatnonzero(best_g >= 0)            # (no groups at all: nothing to index)
+        js = js[grp_k[best_g[js]] == k]
         if js.shape[0] == 0:
             continue
         ps = best[best_g[js]]
