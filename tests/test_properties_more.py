@@ -151,9 +151,9 @@ def _same_as_repeated(fit_w, fit_r, obs_w, obs_r):
     assert a.log_likelihood_ == pytest.approx(b.log_likelihood_, rel=1e-6, abs=1e-9)
 
 
-#: the same explicit start for weighted and repeated data (the automatic starts
-#: differ when zero-weight rows are present: xfail row "fit:zero-weight rows,
-#: K=2" in tests/test_hostile_entrypoints.py)
+#: the same explicit start for weighted and repeated data (keeps the property
+#: independent of the starting-point rules; row "fit:zero-weight rows, K=2" of
+#: tests/test_hostile_entrypoints.py checks the automatic start)
 START = dict(weights_init=[0.5, 0.5], rates_init=[2.0, 0.05])
 
 
