@@ -744,20 +744,8 @@ def _mpl():
 
 #: real bugs outside the files this session's reliability helper may edit
 XFAIL = {
-    "fit_many:bool set": "batch.py accepts boolean data sets (the estimator and the ragged form reject them)",
-    "fit_many:ragged w str": "batch.py: np.ascontiguousarray(weights, float64) raises numpy's 'could not convert string to float'",
-    "fit_many:ragged w complex": "batch.py: complex weights are cast to float (imaginary part dropped, ComplexWarning) -> wrong 'zero everywhere'",
-    "fit_many:w str": "batch.py: a str of length n_datasets passes the list check; numpy's 'could not convert string to float'",
-    "fit_many:w[1] str": "batch.py: np.asarray(sw, float64) raises numpy's 'could not convert string to float' without the argument",
-    "fit_many:w[0] complex": "batch.py: complex weights silently cast to float",
-    "fit_many:w sum overflows strict": "batch.py/C: weights summing past float64 give 'degenerate ... (error: invalid argument)'",
-    "fit_many:random_state -1": "batch.py raises TypeError for a negative int; the estimator raises ValueError",
     "fit:X ragged nested list": "observations: numpy's 'inhomogeneous shape' ValueError does not name X",
     "fit:X masked array": "observations: np.asarray drops the mask, so masked entries are silently fitted",
-    "fit:w sum overflows, K=1": "observations/mixture: weights summing past float64 -> 'fit: invalid argument (invalid argument)'",
-    "fit:w sum overflows, K=2": "observations/_init: weights summing past float64 -> ZeroDivisionError in _init",
-    "fit_histogram:counts sum overflows": "observations: counts summing past float64 -> 'fit: invalid argument'",
-    "fitted:score w sum overflows": "mixture._loglik_obs: weights summing past float64 -> FloatingPointError 'zero probability'",
     "_core:truncation mu*t > 700": "csrc pass (truncation term): log S(t) underflows for mu*t > ~703 -> FloatingPointError although the likelihood is finite",
     "fit:entry times >> 1/rate, K=1": "csrc fit: EM with per-observation truncation converges ever more slowly as mu*t grows and stops 'converged' at a wrong rate (0.63 vs 0.98 at t ~ 80)",
     "fitted:log_likelihood at 1e308": "mixture._loglik_obs: rescaling of x = 1e308 makes the C pass reject it ('pass: invalid argument') although score_samples is finite",

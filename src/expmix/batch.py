@@ -97,6 +97,21 @@ def _candidates(n_components):
     return ks
 
 
+def _weight_array(sw, name):
+    """A float64 1-D-or-scalar array of real weights, naming the argument."""
+    if isinstance(sw, (str, bytes)):
+        raise TypeError(f"{name} must be numeric, got a string")
+    try:
+        a = np.asarray(sw)
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"{name} must be an array of numbers ({e})") from None
+    if a.dtype.kind == "c":
+        raise TypeError(f"{name} must be real, got dtype {a.dtype}")
+    if a.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be numeric, got dtype {a.dtype}")
+    return a.astype(np.float64, copy=False)
+
+
 def _ragged(datasets, sample_weight):
     """(values, weights or None, offsets) from a list or a (values, offsets) pair."""
     if isinstance(datasets, tuple) and len(datasets) == 2 and \
@@ -116,7 +131,7 @@ def _ragged(datasets, sample_weight):
         offsets = np.ascontiguousarray(offsets, dtype=np.int64)
         weights = None
         if sample_weight is not None:
-            weights = np.asarray(sample_weight)
+            weights = _weight_array(sample_weight, "sample_weight")
             if weights.ndim != 1 or weights.shape[0] != values.shape[0]:
                 raise ValueError("sample_weight: with ragged datasets it must be one 1-D array "
                                  f"of length len(values) = {values.shape[0]}")
@@ -127,7 +142,7 @@ def _ragged(datasets, sample_weight):
                         f"of arrays, got {type(datasets).__name__}")
     n = len(datasets)
     if sample_weight is not None and (not hasattr(sample_weight, "__len__")
-                                      or isinstance(sample_weight, np.ndarray)
+                                      or isinstance(sample_weight, (np.ndarray, str, bytes))
                                       or len(sample_weight) != n):
         raise ValueError(f"sample_weight must be None or a list of {n} arrays (or None "
                          "entries), one per data set")
@@ -145,13 +160,15 @@ def _ragged(datasets, sample_weight):
             a = a[:, 0]
         if a.ndim != 1:
             raise ValueError(f"datasets[{i}] must be 1-D, got shape {a.shape}")
-        if a.dtype.kind not in "iufb":
-            raise TypeError(f"datasets[{i}] must be numeric, got dtype {a.dtype}")
+        if a.dtype.kind not in "iuf":
+            raise TypeError(f"datasets[{i}] must be numeric, got dtype {a.dtype}"
+                            + (" (bool)" if a.dtype.kind == "b" else ""))
         parts.append(a.astype(np.float64, copy=False))
         lengths.append(a.shape[0])
         if sample_weight is not None:
             sw = sample_weight[i]
-            wparts.append(np.ones(a.shape[0]) if sw is None else np.asarray(sw, dtype=np.float64))
+            wparts.append(np.ones(a.shape[0]) if sw is None
+                          else _weight_array(sw, f"sample_weight[{i}]"))
     values = np.ascontiguousarray(np.concatenate(parts) if parts else np.zeros(0))
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
@@ -236,11 +253,12 @@ def fit_many(datasets, n_components, *, sample_weight=None, n_init=1, init="auto
     if isinstance(strict, (bool, np.bool_)) is False:
         raise TypeError(f"strict must be a bool, got {strict!r}")
     if random_state is not None and not isinstance(random_state, np.random.SeedSequence):
-        if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral) \
-                or random_state < 0:
+        if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral):
             raise TypeError("random_state must be None, a non-negative int or a numpy "
                             f"SeedSequence (fit_many spawns one child per data set), got "
                             f"{random_state!r}")
+        if random_state < 0:
+            raise ValueError(f"random_state must be non-negative, got {random_state!r}")
     n_threads = effective_n_threads(n_threads)
     values, weights, offsets = _ragged(datasets, sample_weight)
     n_data = offsets.shape[0] - 1
@@ -297,8 +315,16 @@ def fit_many(datasets, n_components, *, sample_weight=None, n_init=1, init="auto
     valid = ~invalid
     total_w = n_obs.astype(np.float64)
     if weights is not None:
-        for j in np.flatnonzero(valid):     # as Observations.total_weight (np.sum)
-            total_w[j] = float(np.sum(weights[offsets[j]:offsets[j + 1]]))
+        with np.errstate(over="ignore"):
+            for j in np.flatnonzero(valid):     # as Observations.total_weight (np.sum)
+                total_w[j] = float(np.sum(weights[offsets[j]:offsets[j + 1]]))
+        for j in np.flatnonzero(valid & ~np.isfinite(total_w)):
+            msg = ("sample_weight: the weights sum to more than the largest float64 "
+                   "(1.8e308); divide them by a common factor")
+            status[j] = "invalid: " + msg
+            valid[j], invalid[j] = False, True
+            if strict:
+                raise ValueError(f"datasets[{j}] {msg}")
 
     # ---- the problem table: blocks of n_init restarts per (K, data set) --------
     blocks_j, blocks_k = [], []

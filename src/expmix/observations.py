@@ -254,10 +254,21 @@ def check_weights(sample_weight, n: int, name: str = "sample_weight") -> Optiona
     if i_inf >= 0:
         raise ValueError(f"{name} contains inf; weights must be finite")
     if i_neg >= 0:
-        raise ValueError(f"{name} must be non-negative; found {w[i_neg]!r}")
+        raise ValueError(f"{name} must be non-negative; found {float(w[i_neg])!r}")
     if i_pos < 0:
         raise ValueError(f"{name} is zero everywhere: there is nothing to fit")
+    _check_total(w, name)
     return w
+
+
+def _check_total(w: np.ndarray, name: str) -> None:
+    """The total weight must be a finite float64 (every sum of the fit uses it)."""
+    with np.errstate(over="ignore"):
+        total = float(np.sum(w))
+    if not np.isfinite(total):
+        raise ValueError(f"{name}: the weights sum to more than the largest float64 "
+                         "(1.8e308); divide them by a common factor, which does not change "
+                         "the fitted parameters")
 
 
 def _entry_array(entry, n: int, name: str = "entry"):
@@ -566,6 +577,7 @@ def from_histogram(edges, counts, entry=None, *, check_information=True) -> Obse
         raise ValueError("counts must be non-negative")
     if not (c > 0).any():
         raise ValueError("counts is zero everywhere: there is nothing to fit")
+    _check_total(c, "counts")
     t_scalar, t_arr = _entry_array(entry, c.shape[0])
     if t_arr is not None:
         raise TypeError("entry for a histogram must be a scalar dead time (all bins share it)")
