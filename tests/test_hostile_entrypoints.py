@@ -744,11 +744,8 @@ def _mpl():
 
 #: real bugs outside the files this session's reliability helper may edit
 XFAIL = {
-    "fit:X ragged nested list": "observations: numpy's 'inhomogeneous shape' ValueError does not name X",
-    "fit:X masked array": "observations: np.asarray drops the mask, so masked entries are silently fitted",
     "_core:truncation mu*t > 700": "csrc pass (truncation term): log S(t) underflows for mu*t > ~703 -> FloatingPointError although the likelihood is finite",
     "fit:entry times >> 1/rate, K=1": "csrc fit: EM with per-observation truncation converges ever more slowly as mu*t grows and stops 'converged' at a wrong rate (0.63 vs 0.98 at t ~ 80)",
-    "fitted:log_likelihood at 1e308": "mixture._loglik_obs: rescaling of x = 1e308 makes the C pass reject it ('pass: invalid argument') although score_samples is finite",
 }
 
 CASES = FIT_MANY + PERSISTENCE + CLI + DASK + OTHER

@@ -634,6 +634,11 @@ class ExponentialMixture(_Params):
             w = self._weights_at(obs.dead_time)
             obs = obs.shifted()
         s_data = power_of_two_scale(obs)   # extreme magnitudes: evaluate in rescaled units
+        with np.errstate(over="ignore"):
+            if not np.all(np.isfinite(self.rates_ * s_data)):
+                # data far beyond the fitted scale: the rates would overflow in the
+                # data's units; the pass handles the unscaled values (exp underflows)
+                s_data = 1.0
         ll, _, _, _ = _core.pass_stats(rescaled(obs, s_data), np.ascontiguousarray(w),
                                        np.ascontiguousarray(self.rates_ * s_data),
                                        effective_n_threads(self.n_threads))

@@ -191,7 +191,17 @@ def _as_float_1d(a, name: str, *, allow_2d_column: bool = True) -> np.ndarray:
             a = a.to_numpy(dtype=np.float64, na_value=np.nan)
         else:
             a = a.to_numpy()
-    arr = np.asarray(a)
+    if isinstance(a, np.ma.MaskedArray):
+        if np.ma.getmaskarray(a).any():
+            raise ValueError(f"{name} is a masked array with masked entries; numpy would drop "
+                             "the mask and fit the hidden values: pass only the valid "
+                             f"entries (e.g. {name}.compressed())")
+        a = np.ma.getdata(a)
+    try:
+        arr = np.asarray(a)
+    except ValueError as exc:      # ragged nested sequences
+        raise ValueError(f"{name} must be a 1-D array of numbers; it could not be converted "
+                         f"({exc})") from None
     if arr.dtype == object:
         try:
             arr = arr.astype(np.float64)
