@@ -13,6 +13,8 @@
 #include "em_internal.h"
 #define EMK(name) name##_avx512
 #include "em_kernel_exact.h"
+#include "em_kernel_interval.h"
+#include "em_kernel_trunc.h"
 #if defined(__clang__)
 #pragma clang attribute pop
 #else
