@@ -84,98 +84,125 @@ static inline void EMK(em_k_bin_consts)(double mu, double d0, double *f0, double
     }
 }
 
-/* Per-tile lane accumulators, added into acc at the end of each tile (gcc 12
- * does not vectorize the lane loops when they update function-scope arrays
- * that other loops index through perm). */
-#define EMI_ACC_DECL                                                          \
-    double aR[4][EM_LANES], aX[4][EM_LANES], aL[EM_LANES], aW[EM_LANES];     \
-    for (int l = 0; l < EM_LANES; l++) {                                     \
-        aR[0][l] = aR[1][l] = aR[2][l] = aR[3][l] = 0.0;                     \
-        aX[0][l] = aX[1][l] = aX[2][l] = aX[3][l] = 0.0;                     \
-        aL[l] = aW[l] = 0.0;                                                 \
-    }
-#define EMI_ACC_FLUSH(KK)                                                     \
-    for (int k = 0; k < KK && k < K; k++)                                    \
-        for (int l = 0; l < EM_LANES; l++) {                                 \
-            acc[EM_ACC_R(perm[k]) + l] += aR[k][l];                          \
-            acc[EM_ACC_X(perm[k], K) + l] += aX[k][l];                       \
-        }                                                                    \
-    for (int l = 0; l < EM_LANES; l++) {                                     \
-        acc[EM_ACC_L + l] += aL[l];                                          \
-        acc[EM_ACC_W + l] += aW[l];                                          \
-    }
+/* The tile bodies are separate (not inlined) functions, one per KK and
+ * weighting: in one big function gcc 12 runs out of inlining budget and
+ * calls em_log out of line.  Each body adds its lane sums to tot
+ * (EMI_NTOT doubles: R[4][8], X[4][8], L[8], W[8], component order of perm);
+ * em_interval_fast scatters them into acc at the end. */
+#if defined(__GNUC__) || defined(__clang__)
+#define EMI_NOINLINE __attribute__((noinline))
+#elif defined(_MSC_VER)
+#define EMI_NOINLINE __declspec(noinline)
+#else
+#define EMI_NOINLINE
+#endif
+#define EMI_NTOT (10 * EM_LANES)
+#define EMI_R(k) ((k) * EM_LANES)
+#define EMI_X(k) ((4 + (k)) * EM_LANES)
+#define EMI_L (8 * EM_LANES)
+#define EMI_W (9 * EM_LANES)
+
+#ifndef EMI_CONST_DEFINED
+#define EMI_CONST_DEFINED
+/* constants of one call (components in the order of perm, 0' first) and of
+ * the reference width */
+typedef struct emi_const {
+    double lwd[4], md[4], imu[4], mus[4], kp[4];    /* per call */
+    double lw0, mu0;
+    double cd[4], fd[4], h0[4], h1[4], c0, f10;     /* per reference width */
+} emi_const;
+#endif
+
+#define EMI_BODY_BEGIN                                                        \
+    double A[EMI_NTOT];                                                      \
+    double cd[4], fd[4], md[4], h0[4], h1[4], kp[4], lwd[4], imu[4], mus[4]; \
+    const double c0 = C->c0, f10 = C->f10, mu0 = C->mu0, lw0 = C->lw0;       \
+    for (int k = 0; k < 4; k++) {                                            \
+        cd[k] = C->cd[k]; fd[k] = C->fd[k]; md[k] = C->md[k];                \
+        h0[k] = C->h0[k]; h1[k] = C->h1[k]; kp[k] = C->kp[k];                \
+        lwd[k] = C->lwd[k]; imu[k] = C->imu[k]; mus[k] = C->mus[k];          \
+    }                                                                        \
+    (void)c0; (void)f10; (void)mu0; (void)lw0; (void)lwd; (void)imu; (void)mus; \
+    (void)cd; (void)fd; (void)md; (void)h0; (void)h1; (void)kp;             \
+    for (int i = 0; i < EMI_NTOT; i++) A[i] = 0.0;
+#define EMI_BODY_END                                                          \
+    for (int i = 0; i < EMI_NTOT; i++) tot[i] += A[i];
 
 /* ---- uniform-width tiles, one component step (compile-time k < KK) ---- */
 #define EMI_UEXP(k, KK)                                                       \
     if ((k) < KK) {                                                          \
         double dd = cd[k] + del * fd[k] - md[k] * ai;                        \
         dd = dd < -708.0 ? -708.0 : dd;                                      \
-        double e = em_exp(dd) * kp[k];                                      \
+        double e = em_exp(dd) * kp[k];                                       \
         E[k][j + l] = e;                                                     \
         s += e;                                                              \
     }
 #define EMI_UACC(k, KK)                                                       \
     if ((k) < KK) {                                                          \
         double r = E[k][j + l] * q;                                          \
-        aR[k][l] += r;                                                       \
-        aX[k][l] += r * (ai + (h0[k] + del * h1[k]));                        \
+        A[EMI_R(k) + l] += r;                                                \
+        A[EMI_X(k) + l] += r * (ai + (h0[k] + del * h1[k]));                 \
     }
 
 /* KK components, WEIGHTED 0/1.  Unit weights: prefix/suffix reciprocals
  * (em_kernel_exact.h); weights: one division and one log per point. */
-#define EMI_UNIFORM(KK, WEIGHTED)                                             \
-    {                                                                        \
-        double E[4][EMI_TILE], S[EMI_TILE], PRE[EMI_TILE];                   \
-        double prod[EM_LANES], suf[EM_LANES];                                \
-        EMI_ACC_DECL                                                         \
-        for (int l = 0; l < EM_LANES; l++) prod[l] = 1.0;                    \
-        for (int j = 0; j < EMI_TILE; j += EM_LANES)                         \
-            EMI_VECLOOP                                                      \
-            for (int l = 0; l < EM_LANES; l++) {                             \
-                double ai = at[j + l], del = DL[j + l];                      \
-                double s = 1.0;                                              \
-                EMI_UEXP(1, KK) EMI_UEXP(2, KK) EMI_UEXP(3, KK)              \
-                double a0 = c0 + del * f10 - mu0 * ai;                       \
-                if (WEIGHTED) {                                              \
-                    double v = vt[j + l];                                    \
-                    S[j + l] = v / s;                                        \
-                    aL[l] += v * (a0 + em_log(s));                           \
-                    aW[l] += v;                                              \
-                } else {                                                     \
-                    S[j + l] = s;                                            \
-                    PRE[j + l] = prod[l];                                    \
-                    prod[l] *= s;                                            \
-                    aL[l] += a0;                                             \
-                }                                                            \
+#define EMI_DEF_UNIFORM(KK, WEIGHTED)                                         \
+static EMI_NOINLINE void EMK(emi_uniform_##KK##_##WEIGHTED)(                 \
+    const emi_const *C, const double *restrict at, const double *restrict DL, \
+    const double *restrict vt, double *restrict tot)                         \
+{                                                                            \
+    double E[4][EMI_TILE], S[EMI_TILE], PRE[EMI_TILE];                       \
+    double prod[EM_LANES], suf[EM_LANES];                                    \
+    EMI_BODY_BEGIN                                                           \
+    (void)vt;                                                                \
+    for (int l = 0; l < EM_LANES; l++) prod[l] = 1.0;                        \
+    for (int j = 0; j < EMI_TILE; j += EM_LANES)                             \
+        EMI_VECLOOP                                                          \
+        for (int l = 0; l < EM_LANES; l++) {                                 \
+            double ai = at[j + l], del = DL[j + l];                          \
+            double s = 1.0;                                                  \
+            EMI_UEXP(1, KK) EMI_UEXP(2, KK) EMI_UEXP(3, KK)                  \
+            double a0 = c0 + del * f10 - mu0 * ai;                           \
+            if (WEIGHTED) {                                                  \
+                double v = vt[j + l];                                        \
+                S[j + l] = v / s;                                            \
+                A[EMI_L + l] += v * (a0 + em_log(s));                        \
+                A[EMI_W + l] += v;                                           \
+            } else {                                                         \
+                S[j + l] = s;                                                \
+                PRE[j + l] = prod[l];                                        \
+                prod[l] *= s;                                                \
+                A[EMI_L + l] += a0;                                          \
             }                                                                \
-        if (!WEIGHTED)                                                       \
-            for (int l = 0; l < EM_LANES; l++) {                             \
-                suf[l] = 1.0 / prod[l];                                      \
-                aL[l] += em_log(prod[l]);                                    \
+        }                                                                    \
+    if (!WEIGHTED)                                                           \
+        for (int l = 0; l < EM_LANES; l++) {                                 \
+            suf[l] = 1.0 / prod[l];                                          \
+            A[EMI_L + l] += em_log(prod[l]);                                 \
+        }                                                                    \
+    for (int j = EMI_TILE - EM_LANES; j >= 0; j -= EM_LANES)                 \
+        EMI_VECLOOP                                                          \
+        for (int l = 0; l < EM_LANES; l++) {                                 \
+            double ai = at[j + l], del = DL[j + l];                          \
+            double q;                                                        \
+            if (WEIGHTED) {                                                  \
+                q = S[j + l];                                                \
+            } else {                                                         \
+                q = suf[l] * PRE[j + l];                                     \
+                suf[l] *= S[j + l];                                          \
             }                                                                \
-        for (int j = EMI_TILE - EM_LANES; j >= 0; j -= EM_LANES)             \
-            EMI_VECLOOP                                                      \
-            for (int l = 0; l < EM_LANES; l++) {                             \
-                double ai = at[j + l], del = DL[j + l];                      \
-                double q;                                                    \
-                if (WEIGHTED) {                                              \
-                    q = S[j + l];                                            \
-                } else {                                                     \
-                    q = suf[l] * PRE[j + l];                                 \
-                    suf[l] *= S[j + l];                                      \
-                }                                                            \
-                aR[0][l] += q;                                               \
-                aX[0][l] += q * (ai + (h0[0] + del * h1[0]));                \
-                EMI_UACC(1, KK) EMI_UACC(2, KK) EMI_UACC(3, KK)              \
-            }                                                                \
-        if (!WEIGHTED) aW[0] += (double)EMI_TILE;                            \
-        EMI_ACC_FLUSH(KK)                                                    \
-    }
+            A[EMI_R(0) + l] += q;                                            \
+            A[EMI_X(0) + l] += q * (ai + (h0[0] + del * h1[0]));             \
+            EMI_UACC(1, KK) EMI_UACC(2, KK) EMI_UACC(3, KK)                  \
+        }                                                                    \
+    if (!WEIGHTED) A[EMI_W] += (double)EMI_TILE;                             \
+    EMI_BODY_END                                                             \
+}
 
 /* ---- tiles of differing widths, one component step ---- */
 #define EMI_GEXP(k, KK)                                                       \
     if ((k) < KK) {                                                          \
-        double u = mus[k] * di;                                         \
+        double u = mus[k] * di;                                              \
         double m1 = em_expm1(-u);                                            \
         double pk = -m1;                                                     \
         double dd = lwd[k] - md[k] * ai;                                     \
@@ -192,39 +219,46 @@ static inline void EMK(em_k_bin_consts)(double mu, double d0, double *f0, double
     }
 #define EMI_GACC(k, KK)                                                       \
     if ((k) < KK) {                                                          \
-        aR[k][l] += q * T[k];                                                \
-        aX[k][l] += q * TG[k];                                               \
+        A[EMI_R(k) + l] += q * T[k];                                         \
+        A[EMI_X(k) + l] += q * TG[k];                                        \
     }
 
-#define EMI_GENERAL(KK, WEIGHTED)                                             \
-    {                                                                        \
-        EMI_ACC_DECL                                                         \
-        for (int j = 0; j < EMI_TILE; j += EM_LANES)                         \
-            EMI_VECLOOP                                                      \
-            for (int l = 0; l < EM_LANES; l++) {                             \
-                double ai = at[j + l], di = ht[j + l] - ai;                  \
-                double T[4], TG[4];                                          \
-                double s = 0.0;                                              \
-                EMI_GEXP(0, KK) EMI_GEXP(1, KK) EMI_GEXP(2, KK) EMI_GEXP(3, KK) \
-                double v = WEIGHTED ? vt[j + l] : 1.0;                       \
-                double q = v / s;                                            \
-                aL[l] += v * (lw0 - mu0 * ai + em_log(s));                   \
-                aW[l] += v;                                                  \
-                EMI_GACC(0, KK) EMI_GACC(1, KK) EMI_GACC(2, KK) EMI_GACC(3, KK) \
-            }                                                                \
-        EMI_ACC_FLUSH(KK)                                                    \
-    }
+/* weights only (unit weights come as a vector of ones: this body divides
+ * per point anyway, and gcc 12 vectorizes only its weighted form) */
+#define EMI_DEF_GENERAL(KK)                                                   \
+static EMI_NOINLINE void EMK(emi_general_##KK)(                              \
+    const emi_const *C, const double *restrict at, const double *restrict ht, \
+    const double *restrict vt, double *restrict tot)                         \
+{                                                                            \
+    EMI_BODY_BEGIN                                                           \
+    for (int j = 0; j < EMI_TILE; j += EM_LANES)                             \
+        EMI_VECLOOP                                                          \
+        for (int l = 0; l < EM_LANES; l++) {                                 \
+            double ai = at[j + l], di = ht[j + l] - ai;                      \
+            double T[4], TG[4];                                              \
+            double s = 0.0;                                                  \
+            EMI_GEXP(0, KK) EMI_GEXP(1, KK) EMI_GEXP(2, KK) EMI_GEXP(3, KK)  \
+            double v = vt[j + l];                                            \
+            double q = v / s;                                                \
+            A[EMI_L + l] += v * (lw0 - mu0 * ai + em_log(s));                \
+            A[EMI_W + l] += v;                                               \
+            EMI_GACC(0, KK) EMI_GACC(1, KK) EMI_GACC(2, KK) EMI_GACC(3, KK)  \
+        }                                                                    \
+    EMI_BODY_END                                                             \
+}
 
-/* K = 2 runs the K = 3 body with a phantom component (kp = 0: exactly
+/* K = 2 runs the K = 3 bodies with a phantom component (kp = 0: exactly
  * zero terms), as in em_kernel_exact.h: gcc 12 leaves the two-component
  * uniform lane loop scalar ("control flow in loop"). */
-#define EMI_DISPATCH(BODY, WEIGHTED)                                          \
-    switch (K) {                                                             \
-    case 1: BODY(1, WEIGHTED) break;                                         \
-    case 2: BODY(3, WEIGHTED) break;                                         \
-    case 3: BODY(3, WEIGHTED) break;                                         \
-    default: BODY(4, WEIGHTED) break;                                        \
-    }
+EMI_DEF_UNIFORM(1, 0)
+EMI_DEF_UNIFORM(3, 0)
+EMI_DEF_UNIFORM(4, 0)
+EMI_DEF_UNIFORM(1, 1)
+EMI_DEF_UNIFORM(3, 1)
+EMI_DEF_UNIFORM(4, 1)
+EMI_DEF_GENERAL(1)
+EMI_DEF_GENERAL(3)
+EMI_DEF_GENERAL(4)
 
 int64_t EMK(em_interval_fast)(const em_par *p, const double *restrict lo,
                               const double *restrict hi, const double *restrict wt,
@@ -233,7 +267,8 @@ int64_t EMK(em_interval_fast)(const em_par *p, const double *restrict lo,
     const int K = p->K;
     const double *mu = p->mu;
     int perm[4];
-    double D = 0.0, lwd[4], md[4], imu[4], mus[4], kp[4];
+    double D = 0.0, tot[EMI_NTOT];
+    emi_const C;
     /* unit weights of the general (differing widths) tiles: that body
      * divides per point anyway, and gcc 12 vectorizes only its weighted form */
     static const double ones[EMI_TILE] = {
@@ -255,17 +290,22 @@ int64_t EMK(em_interval_fast)(const em_par *p, const double *restrict lo,
     if (!(D + log((double)K) <= EMI_DMAX)) return -1;
     for (int k = 0; k < 4; k++) {
         int pk = perm[k < K ? k : 0];
-        lwd[k] = k < K ? p->logw[pk] - p->logw[perm[0]] : 0.0;
-        md[k] = k < K ? mu[pk] - mu[perm[0]] : 0.0;
-        imu[k] = p->inv_mu[pk];
-        mus[k] = mu[pk];
-        kp[k] = k < K ? 1.0 : 0.0;     /* k >= K: phantom component */
+        C.lwd[k] = k < K ? p->logw[pk] - p->logw[perm[0]] : 0.0;
+        C.md[k] = k < K ? mu[pk] - mu[perm[0]] : 0.0;
+        C.imu[k] = p->inv_mu[pk];
+        C.mus[k] = mu[pk];
+        C.kp[k] = k < K ? 1.0 : 0.0;     /* k >= K: phantom component */
+        C.cd[k] = C.fd[k] = C.h0[k] = C.h1[k] = 0.0;
     }
+    C.c0 = C.f10 = 0.0;
     const double lw0 = p->logw[perm[0]], mu0 = mu[perm[0]];
+    C.lw0 = lw0;
+    C.mu0 = mu0;
+    for (int i = 0; i < EMI_NTOT; i++) tot[i] = 0.0;
 
     /* constants of the reference width dref (cached across tiles: rounded
      * values and equal bins keep one dref for a whole block) */
-    double dref = -1.0, cd[4], fd[4], h0[4], h1[4], c0 = 0.0, f10 = 0.0;
+    double dref = -1.0;
     int ok = 0;
     for (i0 = 0; i0 + EMI_TILE <= n; i0 += EMI_TILE) {
         const double *restrict at = lo + i0, *restrict ht = hi + i0;
@@ -280,20 +320,19 @@ int64_t EMK(em_interval_fast)(const em_par *p, const double *restrict lo,
                 dref = ht[0] - at[0];
                 ok = 1;
                 for (int k = 0; k < K; k++)
-                    EMK(em_k_bin_consts)(mus[k], dref, &f0[k], &f1[k], &h0[k], &h1[k]);
+                    EMK(em_k_bin_consts)(C.mus[k], dref, &f0[k], &f1[k], &C.h0[k], &C.h1[k]);
                 for (int k = 0; k < K; k++) {
-                    cd[k] = (p->logw[perm[k]] + f0[k]) - (lw0 + f0[0]);
-                    fd[k] = f1[k] - f1[0];
+                    C.cd[k] = (p->logw[perm[k]] + f0[k]) - (lw0 + f0[0]);
+                    C.fd[k] = f1[k] - f1[0];
                     /* finite and in range (p_k / p_0' <= mu_k / mu_0' makes cd_k
                      * <= D up to rounding; an underflowed p_0' (subnormal widths)
                      * gives a non-finite value: general kernel) */
-                    ok &= (cd[k] <= EMI_DMAX) & (fabs(cd[k]) < INFINITY)
-                          & (fabs(fd[k]) < INFINITY) & (fabs(f0[k]) < INFINITY)
+                    ok &= (C.cd[k] <= EMI_DMAX) & (fabs(C.cd[k]) < INFINITY)
+                          & (fabs(C.fd[k]) < INFINITY) & (fabs(f0[k]) < INFINITY)
                           & (fabs(f1[k]) < INFINITY);
                 }
-                for (int k = K; k < 4; k++) cd[k] = fd[k] = h0[k] = h1[k] = 0.0;
-                c0 = lw0 + f0[0];
-                f10 = f1[0];
+                C.c0 = lw0 + f0[0];
+                C.f10 = f1[0];
             }
             /* every width within 2^-32 relative of dref?  (|delta| > tol dref
              * as an integer compare of the bit patterns, both >= 0) */
@@ -309,9 +348,17 @@ int64_t EMK(em_interval_fast)(const em_par *p, const double *restrict lo,
         if (!big) {
             if (!ok) break;     /* out of range: this tile to the general kernel */
             if (vt) {
-                EMI_DISPATCH(EMI_UNIFORM, 1)
+                switch (K) {
+                case 1: EMK(emi_uniform_1_1)(&C, at, DL, vt, tot); break;
+                case 2: case 3: EMK(emi_uniform_3_1)(&C, at, DL, vt, tot); break;
+                default: EMK(emi_uniform_4_1)(&C, at, DL, vt, tot); break;
+                }
             } else {
-                EMI_DISPATCH(EMI_UNIFORM, 0)
+                switch (K) {
+                case 1: EMK(emi_uniform_1_0)(&C, at, DL, NULL, tot); break;
+                case 2: case 3: EMK(emi_uniform_3_0)(&C, at, DL, NULL, tot); break;
+                default: EMK(emi_uniform_4_0)(&C, at, DL, NULL, tot); break;
+                }
             }
         } else {
             /* this body divides by the unnormalized bin probability S >= p_0':
@@ -326,19 +373,37 @@ int64_t EMK(em_interval_fast)(const em_par *p, const double *restrict lo,
                 for (int i = 0; i < EMI_TILE; i++) vmax = vt[i] > vmax ? vt[i] : vmax;
             if (!(mu0 * dmin >= 1e-200) || !(vmax <= 1e100)) break;
             if (!vt) vt = ones;
-            EMI_DISPATCH(EMI_GENERAL, 1)
+            switch (K) {
+            case 1: EMK(emi_general_1)(&C, at, ht, vt, tot); break;
+            case 2: case 3: EMK(emi_general_3)(&C, at, ht, vt, tot); break;
+            default: EMK(emi_general_4)(&C, at, ht, vt, tot); break;
+            }
         }
+    }
+    for (int k = 0; k < K; k++)
+        for (int l = 0; l < EM_LANES; l++) {
+            acc[EM_ACC_R(perm[k]) + l] += tot[EMI_R(k) + l];
+            acc[EM_ACC_X(perm[k], K) + l] += tot[EMI_X(k) + l];
+        }
+    for (int l = 0; l < EM_LANES; l++) {
+        acc[EM_ACC_L + l] += tot[EMI_L + l];
+        acc[EM_ACC_W + l] += tot[EMI_W + l];
     }
     return i0;
 }
 
 #undef EMI_UEXP
 #undef EMI_UACC
-#undef EMI_UNIFORM
+#undef EMI_DEF_UNIFORM
 #undef EMI_GEXP
 #undef EMI_GACC
-#undef EMI_GENERAL
-#undef EMI_DISPATCH
-#undef EMI_ACC_DECL
-#undef EMI_ACC_FLUSH
+#undef EMI_DEF_GENERAL
+#undef EMI_BODY_BEGIN
+#undef EMI_BODY_END
+#undef EMI_NOINLINE
+#undef EMI_NTOT
+#undef EMI_R
+#undef EMI_X
+#undef EMI_L
+#undef EMI_W
 #undef EMI_VECLOOP

@@ -379,6 +379,13 @@ static void test_exp_expm1(void)
             worst = dm > worst ? dm : worst;
         }
     }
+    int bad_p = 0;
+    for (int i = 0; i <= 1000000; i++) {
+        double x = i < 500000 ? 709.0 * (double)i / 500000.0 : exp(-745.0 + 751.5 * urand());
+        if (x > 709.0) x = 709.0;
+        if (em_k_expm1_pos_test(x) != em_expm1(x)) bad_p++;
+    }
+    CHECK(bad_p == 0, "em_k_expm1_pos differs from em_expm1 on [0, 709] at %d points", bad_p);
     CHECK(bad_e == 0, "em_k_exp_expm1: exp differs from em_exp at %d points", bad_e);
     CHECK(bad_m == 0, "em_k_exp_expm1: expm1 differs from em_expm1 on [-45, 0] at %d points", bad_m);
     CHECK(worst <= 1.2e-16, "em_k_exp_expm1: expm1 below -45 off by %.3g (1 ulp of 1 = 1.1e-16)",

@@ -442,3 +442,21 @@ def fit_many(const double[::1] values, weights, const int64_t[::1] offsets,
     finally:
         free(r)
     return out
+
+
+# ---------------------------------------------------------------------------
+# Testing hook of the fast kernels for right-censored, interval and
+# truncation blocks (csrc/em_kernel_interval.h, em_kernel_trunc.h)
+
+cdef extern from "em_dispatch.h" nogil:
+    int em_kinds_force_general(int on)
+    int em_kinds_general()
+
+
+def _set_general_kinds(on):
+    """Make right-censored, interval and truncation blocks use the general
+    tile kernel (``on=True``) instead of their fast kernels (testing hook: the
+    reference the fast kernels are compared with).  Returns the previous
+    setting.  Like :func:`set_cpu_dispatch`: not while fits run in other
+    threads."""
+    return bool(em_kinds_force_general(1 if on else 0))
