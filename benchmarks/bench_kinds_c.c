@@ -1,6 +1,9 @@
 /* bench_kinds_c.c -- one fused pass per observation kind in C, relative to
- * exact data (no Python), N = 1e6, K = 3, one thread, best of R interleaved
- * rounds (default 15), on the best CPU path (or EXPMIX_CPU=...).  Each kind is
+ * exact data (no Python), N = 1e6 (or argv[2]), K = 3, one thread, best of R
+ * interleaved rounds (argv[1], default 15), on the best CPU path (or
+ * EXPMIX_CPU=...).  The pass is em_pass_ws with a workspace made once, as
+ * em_fit runs it each iteration (em_pass would also validate the data each
+ * call: one to three extra reads of the arrays).  Each kind is
  * timed with the fast kernels and with the general tile kernel
  * (em_kinds_force_general), in the same rounds.  Build and run from the
  * repository root:
@@ -10,6 +13,7 @@
  * A shared machine is noisy: only ratios measured in the same run mean
  * anything. */
 #include "expmix.h"
+#include "em_internal.h"
 #include "em_dispatch.h"
 
 #include <math.h>
@@ -32,7 +36,7 @@ static const char *names[NK] = {
 
 int main(int argc, char **argv)
 {
-    int64_t N = 1000000;
+    int64_t N = argc > 2 ? atoll(argv[2]) : 1000000;
     int K = 3, rounds = argc > 1 ? atoi(argv[1]) : 15;
     double *x = malloc(N * 8), *lo = malloc(N * 8), *hi = malloc(N * 8), *hr = malloc(N * 8);
     double *t = malloc(N * 8), *v = malloc(N * 8);
@@ -46,8 +50,10 @@ int main(int argc, char **argv)
         t[i] = 0.05 * (rand() / (double)RAND_MAX);
         v[i] = 0.5 + 1.5 * (rand() / (double)RAND_MAX);
     }
-    double w[3] = {1 / 3., 1 / 3., 1 / 3.}, mu[3] = {10, 1, 0.1}, R[3], X[3];
-    em_stats s = {3, 0, 0, R, X};
+    double w[3] = {1 / 3., 1 / 3., 1 / 3.}, mu[3] = {10, 1, 0.1}, R[3], X[3], L, W;
+    em_par par;
+    em_workspace ws[NK];
+    em_par_set(&par, K, w, mu);
     em_data d[NK] = {{0}};
     d[0].n_exact = N; d[0].exact = x;
     d[1].n_exact = N; d[1].exact = x; d[1].exact_w = v;
@@ -57,6 +63,9 @@ int main(int argc, char **argv)
     d[5].n_interval = N; d[5].lower = lo; d[5].upper = hr;
     d[6].n_trunc = N; d[6].trunc = t;
     d[7].n_trunc = N; d[7].trunc = t; d[7].trunc_w = v;
+    for (int k = 0; k < NK; k++)
+        if (em_data_check(&d[k]) != EM_OK || em_workspace_init(&ws[k], &d[k], K, 1) != EM_OK)
+            return 1;
     double best[2][NK];
     for (int g = 0; g < 2; g++)
         for (int k = 0; k < NK; k++) best[g][k] = 1e9;
@@ -65,7 +74,7 @@ int main(int argc, char **argv)
             em_kinds_force_general(g);
             for (int k = 0; k < NK; k++) {
                 double t0 = now();
-                em_pass(&d[k], K, w, mu, 1, &s);
+                em_pass_ws(&d[k], &par, &ws[k], &L, &W, R, X);
                 double dt = now() - t0;
                 if (dt < best[g][k]) best[g][k] = dt;
             }
@@ -76,5 +85,7 @@ int main(int argc, char **argv)
     for (int k = 0; k < NK; k++)
         printf("%-30s %10.2f %8.2f %14.2f %8.2f\n", names[k], 1e3 * best[0][k],
                best[0][k] / best[0][0], 1e3 * best[1][k], best[1][k] / best[0][0]);
+    for (int k = 0; k < NK; k++) em_workspace_free(&ws[k]);
+    free(x); free(lo); free(hi); free(hr); free(t); free(v);
     return 0;
 }
