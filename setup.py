@@ -80,7 +80,8 @@ extensions = [
         sources=["src/expmix/_core.pyx"] + CSRC,
         include_dirs=["csrc"],
         depends=["csrc/expmix.h", "csrc/em_internal.h", "csrc/em_vmath.h", "csrc/em_dispatch.h",
-                 "csrc/em_kernel_exact.h", "csrc/em_batch.h"],
+                 "csrc/em_kernel_exact.h", "csrc/em_batch.h",
+                 "csrc/em_kernel_interval.h", "csrc/em_kernel_trunc.h"],
     )
 ]
 

@@ -1,6 +1,7 @@
 /* em_dispatch.h -- runtime CPU dispatch of the expmix hot loop (internal).
  *
- * The exact-data kernel (em_kernel_exact.h) is compiled once per code path:
+ * The exact-data kernel (em_kernel_exact.h), and the interval and truncation
+ * kernels (em_kernel_interval.h, em_kernel_trunc.h), are compiled once per code path:
  *   baseline  plain C at the build's flags (SSE2 on x86-64; any other CPU)
  *   avx2      AVX2 + FMA                       (x86-64, gcc/clang only)
  *   avx512    AVX-512 F/DQ/VL + AVX2 + FMA     (x86-64, gcc/clang only)

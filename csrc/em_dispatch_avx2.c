@@ -1,4 +1,4 @@
-/* em_dispatch_avx2.c -- the exact-data kernel compiled for AVX2 + FMA.
+/* em_dispatch_avx2.c -- the hot-loop kernels (exact, interval, truncation) compiled for AVX2 + FMA.
  * The target pragma precedes every include, so the inline math of
  * em_vmath.h is compiled (and vectorized) for this ISA too. */
 #include "em_dispatch.h"

@@ -1,4 +1,4 @@
-/* em_dispatch_avx512.c -- the exact-data kernel compiled for AVX-512 (F, DQ, VL) + AVX2 + FMA, 512-bit vectors.
+/* em_dispatch_avx512.c -- the hot-loop kernels (exact, interval, truncation) compiled for AVX-512 (F, DQ, VL) + AVX2 + FMA, 512-bit vectors.
  * The target pragma precedes every include, so the inline math of
  * em_vmath.h is compiled (and vectorized) for this ISA too. */
 #include "em_dispatch.h"
