@@ -727,6 +727,8 @@ class ExponentialMixture(_Params):
         t = float(ta)
         if not np.isfinite(t) or t < 0:
             raise ValueError(f"t must be a finite number >= 0, got {t!r}")
+        if t == 0.0:    # w e^0 / S(0) = w: exactly, so that a loaded model scores bit for bit
+            return np.array(self.weights_, dtype=np.float64)
         with np.errstate(divide="ignore"):
             a = np.log(self.weights_) - self.rates_ * t
         a -= a.max()
