@@ -56,6 +56,8 @@ run_c_test vmath "" csrc/tests/test_vmath.c
 run_c_test init "" csrc/init.c csrc/tests/test_init.c
 run_c_test init_alloc "-DEM_TEST_MALLOC_HOOK" csrc/init.c csrc/tests/test_init.c
 # shellcheck disable=SC2086
+run_c_test kinds_omp "-fopenmp" $CORE csrc/tests/test_kinds.c
+# shellcheck disable=SC2086
 run_c_test alloc_omp "-fopenmp -DEM_TEST_MALLOC_HOOK" $CORE csrc/tests/test_alloc.c
 # shellcheck disable=SC2086
 run_c_test big_index "-fopenmp" csrc/fit.c $DISPATCH csrc/tests/test_big_index.c

@@ -1,34 +1,91 @@
 /* bench_kinds_c.c -- one fused pass per observation kind in C, relative to
- * exact data (no Python), N = 1e6, K = 3, one thread, best of 9 interleaved
- * rounds.  Build and run from the repository root:
+ * exact data (no Python), N = 1e6 (or argv[2]), K = 3, one thread, best of R
+ * interleaved rounds (argv[1], default 15), on the best CPU path (or
+ * EXPMIX_CPU=...).  The pass is em_pass_ws with a workspace made once, as
+ * em_fit runs it each iteration (em_pass would also validate the data each
+ * call: one to three extra reads of the arrays).  Each kind is
+ * timed with the fast kernels and with the general tile kernel
+ * (em_kinds_force_general), in the same rounds.  Build and run from the
+ * repository root:
  *   cc -O3 -std=gnu11 -fno-math-errno -fno-trapping-math -fopenmp -Icsrc \
- *      csrc/pass.c csrc/fit.c benchmarks/bench_kinds_c.c -lm -o /tmp/bk && /tmp/bk
- * To compare with another version of pass.c, build it the same way with that
- * file and run both programs alternately (a shared machine is noisy: only
- * ratios measured side by side mean anything). */
+ *      csrc/pass.c csrc/fit.c csrc/em_dispatch*.c benchmarks/bench_kinds_c.c \
+ *      -lm -o /tmp/bk && /tmp/bk [rounds]
+ * A shared machine is noisy: only ratios measured in the same run mean
+ * anything. */
 #include "expmix.h"
+#include "em_internal.h"
+#include "em_dispatch.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
-static double now(void){struct timespec t; clock_gettime(CLOCK_MONOTONIC,&t); return t.tv_sec+1e-9*t.tv_nsec;}
-int main(void){
-  int64_t N=1000000; int K=3;
-  double *x=malloc(N*8),*lo=malloc(N*8),*hi=malloc(N*8),*t=malloc(N*8);
-  srand(1);
-  for(int64_t i=0;i<N;i++){double u=(rand()+1.0)/(RAND_MAX+2.0); x[i]=-log(u)*(i%3==0?0.1:i%3==1?1:10); lo[i]=floor(x[i]*20)/20; hi[i]=lo[i]+0.05; t[i]=0.05*(rand()/(double)RAND_MAX);}
-  double w[3]={1/3.,1/3.,1/3.}, mu[3]={10,1,0.1}, R[3], X[3];
-  em_stats s={3,0,0,R,X};
-  em_data de={0}, di={0}, dt={0};
-  de.n_exact=N; de.exact=x; di.n_interval=N; di.lower=lo; di.upper=hi; dt.n_trunc=N; dt.trunc=t;
-  double be=1e9,bi=1e9,bt=1e9;
-  for(int r=0;r<9;r++){
-    double t0=now(); em_pass(&de, K, w, mu, 1, &s); double t1=now(); em_pass(&di, K, w, mu, 1, &s); double t2=now(); em_pass(&dt, K, w, mu, 1, &s); double t3=now();
-    if (t1 - t0 < be) be = t1 - t0;
-    if (t2 - t1 < bi) bi = t2 - t1;
-    if (t3 - t2 < bt) bt = t3 - t2;
-  }
-  printf("exact %.1f ms  interval %.1f ms (%.2fx)  trunc %.1f ms (%.2fx)\n", be*1e3, bi*1e3, bi/be, bt*1e3, bt/be);
-  return 0;
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);   /* CPU time of this thread: less noise from other processes */
+    return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+enum { NK = 8 };
+static const char *names[NK] = {
+    "exact", "exact, weighted", "right-censored", "interval (rounded to 0.05)",
+    "interval, weighted", "interval, random widths", "truncation pairs",
+    "truncation pairs, weighted"};
+
+int main(int argc, char **argv)
+{
+    int64_t N = argc > 2 ? atoll(argv[2]) : 1000000;
+    int K = 3, rounds = argc > 1 ? atoi(argv[1]) : 15;
+    double *x = malloc(N * 8), *lo = malloc(N * 8), *hi = malloc(N * 8), *hr = malloc(N * 8);
+    double *t = malloc(N * 8), *v = malloc(N * 8);
+    srand(1);
+    for (int64_t i = 0; i < N; i++) {
+        double u = (rand() + 1.0) / (RAND_MAX + 2.0);
+        x[i] = -log(u) * (i % 3 == 0 ? 0.1 : i % 3 == 1 ? 1 : 10);
+        lo[i] = floor(x[i] * 20) / 20;
+        hi[i] = lo[i] + 0.05;
+        hr[i] = lo[i] + 0.05 * (0.5 + rand() / (double)RAND_MAX);
+        t[i] = 0.05 * (rand() / (double)RAND_MAX);
+        v[i] = 0.5 + 1.5 * (rand() / (double)RAND_MAX);
+    }
+    double w[3] = {1 / 3., 1 / 3., 1 / 3.}, mu[3] = {10, 1, 0.1}, R[3], X[3], L, W;
+    em_par par;
+    em_workspace ws[NK];
+    em_par_set(&par, K, w, mu);
+    em_data d[NK] = {{0}};
+    d[0].n_exact = N; d[0].exact = x;
+    d[1].n_exact = N; d[1].exact = x; d[1].exact_w = v;
+    d[2].n_right = N; d[2].right = x;
+    d[3].n_interval = N; d[3].lower = lo; d[3].upper = hi;
+    d[4].n_interval = N; d[4].lower = lo; d[4].upper = hi; d[4].interval_w = v;
+    d[5].n_interval = N; d[5].lower = lo; d[5].upper = hr;
+    d[6].n_trunc = N; d[6].trunc = t;
+    d[7].n_trunc = N; d[7].trunc = t; d[7].trunc_w = v;
+    for (int k = 0; k < NK; k++)
+        if (em_data_check(&d[k]) != EM_OK || em_workspace_init(&ws[k], &d[k], K, 1) != EM_OK)
+            return 1;
+    double best[2][NK];
+    for (int g = 0; g < 2; g++)
+        for (int k = 0; k < NK; k++) best[g][k] = 1e9;
+    for (int r = 0; r < rounds; r++)
+        for (int g = 0; g < 2; g++) {
+            em_kinds_force_general(g);
+            for (int k = 0; k < NK; k++) {
+                double t0 = now();
+                em_pass_ws(&d[k], &par, &ws[k], &L, &W, R, X);
+                double dt = now() - t0;
+                if (dt < best[g][k]) best[g][k] = dt;
+            }
+        }
+    printf("one fused pass, N = %lld, K = %d, 1 thread, path %s, best of %d rounds\n",
+           (long long)N, K, em_cpu_path_name(em_cpu_path()), rounds);
+    printf("%-30s %10s %8s %14s %8s\n", "kind", "fast ms", "x exact", "general ms", "x exact");
+    for (int k = 0; k < NK; k++)
+        printf("%-30s %10.2f %8.2f %14.2f %8.2f\n", names[k], 1e3 * best[0][k],
+               best[0][k] / best[0][0], 1e3 * best[1][k], best[1][k] / best[0][0]);
+    for (int k = 0; k < NK; k++) em_workspace_free(&ws[k]);
+    free(x); free(lo); free(hi); free(hr); free(t); free(v);
+    return 0;
 }

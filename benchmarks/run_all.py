@@ -14,7 +14,10 @@ Sections (each skipped gracefully when its tool is missing):
      scikit-learn GaussianMixture / ExponentialMixture, and 1 vs 2 threads;
   5. peak extra memory of a fit at N = 1e8 (a subprocess; ru_maxrss and
      tracemalloc);
-  6. a chart of time per iteration vs N (log-log) in benchmarks/results/.
+  6. a chart of time per iteration vs N (log-log) in benchmarks/results/;
+  7. per-pass cost of each observation kind (right-censored, interval,
+     truncation pairs) relative to exact data, fast and general kernels
+     (benchmarks/bench_kinds.py).
 Results: benchmarks/results/run_all.json and time_per_iteration.png.
 The machine may be shared: every time is a best-of-several; compare ratios.
 """
@@ -323,6 +326,19 @@ def s6_chart(ref, threads, quick):
     line("chart", str(path.relative_to(HERE.parent)))
 
 
+def s7_kinds(threads, quick):
+    section("7. one fused pass per observation kind, x exact data (N = 1e6, K = 3, 1 thread)")
+    from bench_kinds import pass_ratios
+    best = pass_ratios(n=10**5 if quick else 10**6, k=3, threads=1, repeat=5 if quick else 9)
+    base = best["exact"][0]
+    OUT["kinds"] = {}
+    for name, (tf, tg) in best.items():
+        OUT["kinds"][name] = dict(fast_ms=1e3 * tf, general_ms=1e3 * tg,
+                                  fast_x_exact=tf / base, general_x_exact=tg / base)
+        line(name, f"{tf / base:.2f}", "x", f"(general kernel {tg / base:.2f}x; "
+             f"{1e3 * tf:.2f} ms)")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="smaller sizes, skip slow libraries")
@@ -347,6 +363,7 @@ def main(argv=None):
     if not a.no_memory:
         s5_memory(1e7 if a.quick else 1e8)
     s6_chart(ref, a.threads, a.quick)
+    s7_kinds(a.threads, a.quick)
     ref.close()
     ref_plain.close()
     p = save("run_all.json", OUT)

@@ -8,6 +8,8 @@
 
 #define EMK(name) name##_base
 #include "em_kernel_exact.h"
+#include "em_kernel_interval.h"
+#include "em_kernel_trunc.h"
 
 /* Written only by em_cpu_force (before fitting); read by passes. */
 static int em_cpu_forced = EM_CPU_AUTO;
@@ -77,4 +79,47 @@ int64_t em_exact_fast(int path, const struct em_par *p, const double *x, const d
     }
 #endif
     return em_exact_fast_base(p, x, wt, n, acc);
+}
+
+/* ---- the other observation kinds (em_kernel_interval.h, em_kernel_trunc.h) ---- */
+
+/* Written only by em_kinds_force_general (tests, before fitting). */
+static int em_kinds_forced_general = 0;
+
+int em_kinds_force_general(int on)
+{
+    int old = em_kinds_forced_general;
+    em_kinds_forced_general = on != 0;
+    return old;
+}
+
+int em_kinds_general(void)
+{
+    return em_kinds_forced_general;
+}
+
+int64_t em_interval_fast(int path, const struct em_par *p, const double *lo, const double *hi,
+                         const double *wt, int64_t n, double *acc)
+{
+#if EM_X86_DISPATCH
+    switch (path) {
+    case EM_CPU_AVX512: return em_interval_fast_avx512(p, lo, hi, wt, n, acc);
+    case EM_CPU_AVX2: return em_interval_fast_avx2(p, lo, hi, wt, n, acc);
+    default: break;
+    }
+#endif
+    return em_interval_fast_base(p, lo, hi, wt, n, acc);
+}
+
+int64_t em_trunc_fast(int path, const struct em_par *p, const double *t, const double *wt,
+                      int64_t n, double *acc)
+{
+#if EM_X86_DISPATCH
+    switch (path) {
+    case EM_CPU_AVX512: return em_trunc_fast_avx512(p, t, wt, n, acc);
+    case EM_CPU_AVX2: return em_trunc_fast_avx2(p, t, wt, n, acc);
+    default: break;
+    }
+#endif
+    return em_trunc_fast_base(p, t, wt, n, acc);
 }

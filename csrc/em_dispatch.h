@@ -1,6 +1,7 @@
 /* em_dispatch.h -- runtime CPU dispatch of the expmix hot loop (internal).
  *
- * The exact-data kernel (em_kernel_exact.h) is compiled once per code path:
+ * The exact-data kernel (em_kernel_exact.h), and the interval and truncation
+ * kernels (em_kernel_interval.h, em_kernel_trunc.h), are compiled once per code path:
  *   baseline  plain C at the build's flags (SSE2 on x86-64; any other CPU)
  *   avx2      AVX2 + FMA                       (x86-64, gcc/clang only)
  *   avx512    AVX-512 F/DQ/VL + AVX2 + FMA     (x86-64, gcc/clang only)
@@ -55,5 +56,36 @@ int64_t em_exact_fast_avx2(const struct em_par *p, const double *x, const double
 int64_t em_exact_fast_avx512(const struct em_par *p, const double *x, const double *wt,
                              int64_t n, double *acc);
 #endif
+
+/* Fast kernels of the other observation kinds, same dispatch (see
+ * em_kernel_interval.h and em_kernel_trunc.h; right-censored blocks use the
+ * exact kernel with log w_k in place of log w_k mu_k).  They return the number
+ * of points consumed from the start (whole tiles of 64), or -1 when the
+ * parameters are outside their range (the caller then runs the general tile
+ * kernel of pass.c). */
+int64_t em_interval_fast(int path, const struct em_par *p, const double *lo, const double *hi,
+                         const double *wt, int64_t n, double *acc);
+int64_t em_trunc_fast(int path, const struct em_par *p, const double *t, const double *wt,
+                      int64_t n, double *acc);
+int64_t em_interval_fast_base(const struct em_par *p, const double *lo, const double *hi,
+                              const double *wt, int64_t n, double *acc);
+int64_t em_trunc_fast_base(const struct em_par *p, const double *t, const double *wt,
+                           int64_t n, double *acc);
+#if EM_X86_DISPATCH
+int64_t em_interval_fast_avx2(const struct em_par *p, const double *lo, const double *hi,
+                              const double *wt, int64_t n, double *acc);
+int64_t em_trunc_fast_avx2(const struct em_par *p, const double *t, const double *wt,
+                           int64_t n, double *acc);
+int64_t em_interval_fast_avx512(const struct em_par *p, const double *lo, const double *hi,
+                                const double *wt, int64_t n, double *acc);
+int64_t em_trunc_fast_avx512(const struct em_par *p, const double *t, const double *wt,
+                             int64_t n, double *acc);
+#endif
+/* Testing hook: on != 0 makes right-censored, interval and truncation blocks
+ * run the general tile kernel of pass.c (the reference the fast kernels are
+ * tested against); exact data are not affected.  Returns the previous
+ * setting.  Like em_cpu_force: call it before fitting, not during. */
+int em_kinds_force_general(int on);
+int em_kinds_general(void);
 
 #endif /* EM_DISPATCH_H */

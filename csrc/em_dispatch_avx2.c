@@ -1,4 +1,4 @@
-/* em_dispatch_avx2.c -- the exact-data kernel compiled for AVX2 + FMA.
+/* em_dispatch_avx2.c -- the hot-loop kernels (exact, interval, truncation) compiled for AVX2 + FMA.
  * The target pragma precedes every include, so the inline math of
  * em_vmath.h is compiled (and vectorized) for this ISA too. */
 #include "em_dispatch.h"
@@ -12,6 +12,8 @@
 #include "em_internal.h"
 #define EMK(name) name##_avx2
 #include "em_kernel_exact.h"
+#include "em_kernel_interval.h"
+#include "em_kernel_trunc.h"
 #if defined(__clang__)
 #pragma clang attribute pop
 #else

@@ -1,4 +1,4 @@
-/* em_dispatch_avx512.c -- the exact-data kernel compiled for AVX-512 (F, DQ, VL) + AVX2 + FMA, 512-bit vectors.
+/* em_dispatch_avx512.c -- the hot-loop kernels (exact, interval, truncation) compiled for AVX-512 (F, DQ, VL) + AVX2 + FMA, 512-bit vectors.
  * The target pragma precedes every include, so the inline math of
  * em_vmath.h is compiled (and vectorized) for this ISA too. */
 #include "em_dispatch.h"
@@ -14,6 +14,10 @@
 #define EMK(name) name##_avx512c
 #include "em_kernel_exact.h"
 #include "em_kernel_exact_avx512.h"
+#undef EMK
+#define EMK(name) name##_avx512
+#include "em_kernel_interval.h"
+#include "em_kernel_trunc.h"
 #if defined(__clang__)
 #pragma clang attribute pop
 #else

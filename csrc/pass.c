@@ -319,8 +319,56 @@ void em_layout_init(em_layout *L, const em_data *d)
 }
 
 /* Evaluate block b into slot (EM_SLOT(K) doubles). */
+/* Fast kernels for the other kinds (em_kernel_interval.h, em_kernel_trunc.h):
+ * they consume whole tiles and stop at a tile outside their range; that tile
+ * (and the block's last n % 64 points) run through the general tile kernel. */
+static void run_interval(const em_par *p, const double *lo, const double *hi,
+                         const double *wt, int64_t n, double *scratch, double *acc, int path)
+{
+    int64_t i = 0;
+    while (i < n) {
+        int64_t done = path >= 0 ? em_interval_fast(path, p, lo + i, hi + i,
+                                                    wt ? wt + i : NULL, n - i, acc) : -1;
+        int64_t m;
+        if (done < 0) {          /* parameters outside the fast range */
+            path = -1;
+            done = 0;
+        }
+        i += done;
+        if (i >= n) break;
+        m = path < 0 ? n - i : (n - i < EM_TILE ? n - i : EM_TILE);
+        block_interval(p, lo + i, hi + i, wt ? wt + i : NULL, m, scratch, acc);
+        i += m;
+    }
+}
+
+static void run_trunc(const em_par *p, const double *t, const double *wt, int64_t n,
+                      double *acc, int path)
+{
+    int64_t i = 0;
+    while (i < n) {
+        int64_t done = path >= 0 ? em_trunc_fast(path, p, t + i, wt ? wt + i : NULL,
+                                                 n - i, acc) : -1;
+        int64_t m;
+        if (done < 0) {
+            path = -1;
+            done = 0;
+        }
+        i += done;
+        if (i >= n) break;
+        m = path < 0 ? n - i : (n - i < EM_TILE ? n - i : EM_TILE);
+        block_trunc(p, t + i, wt ? wt + i : NULL, m, acc);
+        i += m;
+    }
+}
+
+/* pr: the parameters with logw_mu replaced by logw (right-censored points are
+ * exact points of density constant log w_k and expectation c + 1/mu_k), or
+ * NULL when the fast kernels are off; kpath: the CPU path of the interval and
+ * truncation kernels, -1 when they are off. */
 static void eval_block(const em_data *d, const em_layout *L, const em_par *p,
-                       int64_t b, double *scratch, double *slot, int path)
+                       const em_par *pr, int64_t b, double *scratch, double *slot, int path,
+                       int kpath)
 {
     const int K = p->K;
     double *acc = scratch + EM_SCR_ACC(K);
@@ -339,17 +387,31 @@ static void eval_block(const em_data *d, const em_layout *L, const em_par *p,
     } else if ((b -= L->nb_exact) < L->nb_right) {
         i0 = b * EM_BLOCK;
         n = d->n_right - i0 < EM_BLOCK ? d->n_right - i0 : EM_BLOCK;
-        block_point(p, 1, d->right + i0, d->right_w ? d->right_w + i0 : NULL, n, scratch, acc);
+        {
+            /* the exact kernel on c with constants log w_k gives R_k and
+             * sum r c; the 1/mu_k part of E[x | x > c] is added from R_k (acc
+             * holds only this block's sums here: it was zeroed above) */
+            const double *c = d->right + i0, *cw = d->right_w ? d->right_w + i0 : NULL;
+            int64_t done = pr ? em_exact_fast(path, pr, c, cw, n, acc) : 0;
+            if (done > 0)
+                for (int k = 0; k < K; k++)
+                    for (int l = 0; l < EM_LANES; l++)
+                        acc[EM_ACC_X(k, K) + l] += acc[EM_ACC_R(k) + l] * p->inv_mu[k];
+            if (done < n)
+                block_point(p, 1, c + done, cw ? cw + done : NULL, n - done, scratch, acc);
+        }
     } else if ((b -= L->nb_right) < L->nb_interval) {
         i0 = b * EM_BLOCK;
         n = d->n_interval - i0 < EM_BLOCK ? d->n_interval - i0 : EM_BLOCK;
-        block_interval(p, d->lower + i0, d->upper + i0,
-                       d->interval_w ? d->interval_w + i0 : NULL, n, scratch, acc);
+        run_interval(p, d->lower + i0, d->upper + i0,
+                     d->interval_w ? d->interval_w + i0 : NULL, n, scratch, acc,
+                     kpath);
     } else {
         b -= L->nb_interval;
         i0 = b * EM_BLOCK;
         n = d->n_trunc - i0 < EM_BLOCK ? d->n_trunc - i0 : EM_BLOCK;
-        block_trunc(p, d->trunc + i0, d->trunc_w ? d->trunc_w + i0 : NULL, n, acc);
+        run_trunc(p, d->trunc + i0, d->trunc_w ? d->trunc_w + i0 : NULL, n, acc,
+                  kpath);
     }
     /* fold lanes in a fixed pairwise order */
     for (int v = 0; v < EM_SLOT(K); v++) {
@@ -404,12 +466,34 @@ int em_pass_ws(const em_data *d, const em_par *p, em_workspace *ws,
     const int64_t nb = L->n_blocks;
     double *slots = ws->slots;
     const int path = em_cpu_path();
+    /* parameters of the right-censored kernel; NULL (fast kinds off) when
+     * the testing hook em_kinds_force_general is set */
+    em_par pr_store;
+    const em_par *pr = NULL;
 
     if (nb == 0) {
         *loglik = 0.0;
         *weight = 0.0;
         for (int k = 0; k < K; k++) resp[k] = resp_x[k] = 0.0;
         return EM_OK;
+    }
+    const int kpath = em_kinds_general() ? -1 : path;
+    if (kpath >= 0 && d->n_right > 0) {
+        /* the first K entries only (em_par holds EM_MAX_COMPONENTS; a whole
+         * copy would cost more than a small pass).  If em_par gains a field,
+         * this copy must follow: the assertion below fails until it does. */
+        typedef char em_par_layout_check[sizeof(em_par) == sizeof(double) * 5 * EM_MAX_COMPONENTS
+                                         + sizeof(double) ? 1 : -1];
+        (void)sizeof(em_par_layout_check);
+        pr_store.K = K;
+        for (int k = 0; k < K; k++) {
+            pr_store.w[k] = p->w[k];
+            pr_store.mu[k] = p->mu[k];
+            pr_store.logw[k] = p->logw[k];
+            pr_store.logw_mu[k] = p->logw[k];
+            pr_store.inv_mu[k] = p->inv_mu[k];
+        }
+        pr = &pr_store;
     }
 #ifdef _OPENMP
     if (ws->n_threads > 1) {
@@ -419,13 +503,13 @@ int em_pass_ws(const em_data *d, const em_par *p, em_workspace *ws,
             int64_t b;
 #pragma omp for schedule(static)
             for (b = 0; b < nb; b++)
-                eval_block(d, L, p, b, scratch, slots + (size_t)b * (size_t)S, path);
+                eval_block(d, L, p, pr, b, scratch, slots + (size_t)b * (size_t)S, path, kpath);
         }
     } else
 #endif
     {
         for (int64_t b = 0; b < nb; b++)
-            eval_block(d, L, p, b, ws->scratch, slots + (size_t)b * (size_t)S, path);
+            eval_block(d, L, p, pr, b, ws->scratch, slots + (size_t)b * (size_t)S, path, kpath);
     }
     /* fixed pairwise tree over blocks */
     for (int64_t stride = 1; stride < nb; stride *= 2)

@@ -50,3 +50,17 @@ def test_init_quantile_allocation_failure(tmp_path):
     """csrc/init.c returns EM_ERR_NOMEM (and frees what it had) when an allocation fails."""
     build_and_run(tmp_path, ["csrc/init.c", "csrc/tests/test_init.c"],
                   ["-O1", "-DEM_TEST_MALLOC_HOOK"], "ti_alloc")
+KINDS = ["csrc/pass.c", "csrc/fit.c", "csrc/em_dispatch.c", "csrc/em_dispatch_avx2.c",
+         "csrc/em_dispatch_avx512.c", "csrc/tests/test_kinds.c"]
+
+
+@pytest.mark.parametrize("flags", [["-O2", "-fopenmp"],
+                                   ["-O3", "-std=gnu11", "-fno-math-errno", "-fno-trapping-math",
+                                    "-fopenmp"]],
+                         ids=["O2", "setup-flags"])
+def test_fast_kinds_against_general_kernel(tmp_path, flags):
+    """csrc/tests/test_kinds.c: the fast right/interval/truncation kernels equal
+    the general tile kernel (or beat it against a long-double reference) on
+    every CPU path, on hostile values."""
+    out = build_and_run(tmp_path, KINDS, flags, "tk")
+    assert "compared" in out

@@ -86,7 +86,7 @@ int main(void)
         };
         CHECK(em_par_set(&p, 1, &w, &mu) == EM_OK, "em_par_set");
         for (int c = 0; c < 4; c++) {
-            eval_block(&d, &L, &p, cases[c].b, scratch, slot, em_cpu_path());
+            eval_block(&d, &L, &p, NULL, cases[c].b, scratch, slot, em_cpu_path(), -1);
             CHECK(slot[EM_SLOT_W] == (double)cases[c].nb && slot[EM_SLOT_R(0)] == (double)cases[c].nb,
                   "block %lld: weight %.17g R %.17g, expected %lld", (long long)cases[c].b,
                   slot[EM_SLOT_W], slot[EM_SLOT_R(0)], (long long)cases[c].nb);
@@ -102,7 +102,7 @@ int main(void)
                 sx += cens[i] + 1.0 / mu;
                 sc += cens[i];
             }
-            eval_block(&d, &L, &p, L.nb_exact + c, scratch, slot, em_cpu_path());
+            eval_block(&d, &L, &p, NULL, L.nb_exact + c, scratch, slot, em_cpu_path(), -1);
             CHECK(slot[EM_SLOT_W] == (double)nb && slot[EM_SLOT_R(0)] == (double)nb,
                   "right block %d: weight %.17g", c, slot[EM_SLOT_W]);
             CHECK(rel(slot[EM_SLOT_X(0, 1)], sx) < 1e-14, "right block %d: X %.17g != %.17g",

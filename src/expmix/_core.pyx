@@ -522,3 +522,18 @@ def scan_values(const double[::1] x):
             elif v != v and i_nan < 0:
                 i_nan = i
     return i_nan, i_inf, i_neg, i_pos
+# Testing hook of the fast kernels for right-censored, interval and
+# truncation blocks (csrc/em_kernel_interval.h, em_kernel_trunc.h)
+
+cdef extern from "em_dispatch.h" nogil:
+    int em_kinds_force_general(int on)
+    int em_kinds_general()
+
+
+def _set_general_kinds(on):
+    """Make right-censored, interval and truncation blocks use the general
+    tile kernel (``on=True``) instead of their fast kernels (testing hook: the
+    reference the fast kernels are compared with).  Returns the previous
+    setting.  Like :func:`set_cpu_dispatch`: not while fits run in other
+    threads."""
+    return bool(em_kinds_force_general(1 if on else 0))

@@ -1,0 +1,283 @@
+/* em_kernel_trunc.h -- truncation pairs (t_j, v_j), small K (template).
+ *
+ * Included once per CPU code path by em_dispatch_*.c with EMK(name)
+ * appending the path suffix.  It defines
+ *   int64_t EMK(em_trunc_fast)(const em_par *p, const double *t,
+ *                              const double *wt, int64_t n, double *acc);
+ * which processes whole tiles of EMT_TILE = 64 pairs from the start of a
+ * block into the lane accumulators acc, stopping at the first tile it cannot
+ * take (the caller runs that tile through block_trunc of pass.c and calls
+ * again); -1 when it can take none (K > 4, a zero weight, weights too
+ * unequal).
+ *
+ * A pair contributes -v log S(t) to the log-likelihood and, per component,
+ * the missing mass below t: R_k += v w_k p_k / S, X_k += that times t g(u),
+ * with u = mu_k t, p_k = 1 - e^{-u}, S = sum_k w_k e^{-mu_k t}.  With the
+ * reference component 0' of smallest rate, c_k = w_k / w_0' and
+ * e_k = e^{-Dmu_k t} (Dmu_k = mu_k - mu_0' >= 0):
+ *   S = w_0' e^{-mu_0' t} s,   s = 1 + sum_{k != 0'} c_k e_k  in [1, K max c]
+ *   log S = log w_0' - mu_0' t + log s       (no max; product of sums)
+ *   v w_k p_k / S = (v / s) c_k e^{mu_0' t} p_k
+ *                 = (v / s) c_k (expm1(mu_0' t) - expm1(-Dmu_k t))
+ * -- a sum of two non-negative terms, so the missing mass has full relative
+ * precision for every t (near t = 0 too) -- and
+ *   X_k += R_k t g(u) = R_k / mu_k - (v / s) t c_k e_k      (u >= 0.1)
+ *        = R_k t g_series(u)                                 (u <  0.1).
+ * e_k and expm1(-Dmu_k t) come from one range reduction (em_k_exp_expm1),
+ * so a pair costs K exponentials (K - 1 exact data), one log per 8 pairs
+ * and, for unit weights, one division per 8 pairs (prefix/suffix products).
+ * A tile whose mu_0' t + log max c exceeds EMT_UMAX (e^{mu_0' t} would
+ * overflow; S underflows) goes to the general kernel, which works in log
+ * space there.
+ */
+
+#define EMT_TILE 64
+#ifndef EMT_DMAX
+#define EMT_DMAX 80.0
+#define EMT_UMAX 700.0
+#endif
+#if defined(__GNUC__) && !defined(__clang__)
+#define EMT_VECLOOP _Pragma("GCC unroll 1")
+#else
+#define EMT_VECLOOP
+#endif
+
+/* e^x and e^x - 1 for x in [-708, 0] from one Cody-Waite reduction: the
+ * same operations as em_exp and em_expm1 of em_vmath.h (so the same
+ * results and error bounds, 1 and 1.5 ulp) without their clamps, NaN and
+ * signed-zero handling, which this domain does not need.  x must be
+ * finite and in [-708, 0]. */
+static inline void EMK(em_k_exp_expm1)(double x, double *ex, double *em1)
+{
+    double rlo;
+    uint64_t n1, n2;
+    double r = em_vm_reduce(x, &rlo, &n1, &n2);
+    double r2 = r * r;
+    double tl = rlo + r2 * (0.5 + r * em_vm_exp_tail(r));
+    double s1 = em_vm_pow2(n1), s2 = em_vm_pow2(n2), s2inv = em_vm_pow2(0u - n2);
+    /* e^x (em_exp) */
+    double hi = 1.0 + r;
+    double lo = (1.0 - hi) + r;
+    double pe = hi + (lo + tl);
+    *ex = (pe * s1) * s2;
+    /* e^x - 1 (em_expm1) */
+    double a = s1 - s2inv;
+    double b = s1 * r;
+    double sm = a + b;
+    double bb = sm - a;
+    double err = (a - (sm - bb)) + (b - bb);
+    *em1 = (sm + (err + s1 * tl)) * s2;
+}
+
+/* The bodies are separate (not inlined) functions, one per KK and weighting
+ * (in one big function gcc 12 runs out of inlining budget and calls em_log
+ * and em_expm1 out of line).  Each adds its lane sums to tot
+ * (EMT_NTOT doubles: R[4][8], X[4][8], L[8], components in the order of
+ * perm); em_trunc_fast scatters them into acc at the end. */
+#if defined(__GNUC__) || defined(__clang__)
+#define EMT_NOINLINE __attribute__((noinline))
+#elif defined(_MSC_VER)
+#define EMT_NOINLINE __declspec(noinline)
+#else
+#define EMT_NOINLINE
+#endif
+#define EMT_NTOT (9 * EM_LANES)
+#define EMT_R(k) ((k) * EM_LANES)
+#define EMT_X(k) ((4 + (k)) * EM_LANES)
+#define EMT_L (8 * EM_LANES)
+
+#ifndef EMT_CONST_DEFINED
+#define EMT_CONST_DEFINED
+typedef struct emt_const {
+    double cw[4], md[4], imu[4], mus[4];   /* components in the order of perm */
+    double lw0, mu0;
+} emt_const;
+#endif
+
+/* e^x - 1 for x in [0, 709]: the operations of em_expm1 (em_vmath.h) without
+ * its clamps and special-value selects, which this domain does not need. */
+static inline double EMK(em_k_expm1_pos)(double x)
+{
+    double rlo;
+    uint64_t n1, n2;
+    double r = em_vm_reduce(x, &rlo, &n1, &n2);
+    double r2 = r * r;
+    double tl = rlo + r2 * (0.5 + r * em_vm_exp_tail(r));
+    double s1 = em_vm_pow2(n1), s2 = em_vm_pow2(n2), s2inv = em_vm_pow2(0u - n2);
+    double a = s1 - s2inv;
+    double b = s1 * r;
+    double sm = a + b;
+    double bb = sm - a;
+    double err = (a - (sm - bb)) + (b - bb);
+    return (sm + (err + s1 * tl)) * s2;
+}
+
+/* one component k != 0' of the first sweep */
+#define EMT_EXP(k, KK)                                                        \
+    if ((k) < KK) {                                                          \
+        double xx = -md[k] * ti;                                             \
+        double ek, mk;                                                       \
+        xx = xx < -708.0 ? -708.0 : xx;                                      \
+        EMK(em_k_exp_expm1)(xx, &ek, &mk);                                   \
+        double tk = cw[k] * ek;                                              \
+        T[k][j + l] = tk;                                                    \
+        M[k][j + l] = mk;                                                    \
+        s += tk;                                                             \
+    }
+/* missing mass of component k (k = 0': T = 1, M = 0) */
+#define EMT_ACC(k, KK, TK, MK)                                                \
+    if ((k) < KK) {                                                          \
+        double u = mus[k] * ti;                                              \
+        double rc = q * cw[k] * (e1 - (MK));                                 \
+        double u2 = u * u;                                                   \
+        double ser = rc * ti * (0.5 + u * (-1.0 / 12.0 + u2 * (1.0 / 720.0   \
+                     + u2 * (-1.0 / 30240.0 + u2 * (1.0 / 1209600.0)))));    \
+        double dir = rc * imu[k] - q * ti * (TK);                            \
+        A[EMT_R(k) + l] += rc;                                               \
+        A[EMT_X(k) + l] += em_vm_selm(em_vm_signmask(u - 0.1), ser, dir);   \
+    }
+
+#define EMT_DEF_BODY(KK, WEIGHTED)                                            \
+static EMT_NOINLINE void EMK(emt_body_##KK##_##WEIGHTED)(                    \
+    const emt_const *C, const double *restrict tt, const double *restrict vt, \
+    double *restrict tot)                                                    \
+{                                                                            \
+    double T[4][EMT_TILE], M[4][EMT_TILE], E1[EMT_TILE], S[EMT_TILE];        \
+    double PRE[EMT_TILE], prod[EM_LANES], suf[EM_LANES], A[EMT_NTOT];        \
+    double cw[4], md[4], imu[4], mus[4];                                     \
+    const double lw0 = C->lw0, mu0 = C->mu0;                                 \
+    for (int k = 0; k < 4; k++) {                                            \
+        cw[k] = C->cw[k]; md[k] = C->md[k]; imu[k] = C->imu[k];              \
+        mus[k] = C->mus[k];                                                  \
+    }                                                                        \
+    (void)vt;                                                                \
+    for (int i = 0; i < EMT_NTOT; i++) A[i] = 0.0;                           \
+    for (int l = 0; l < EM_LANES; l++) prod[l] = 1.0;                        \
+    for (int j = 0; j < EMT_TILE; j += EM_LANES)                             \
+        EMT_VECLOOP                                                          \
+        for (int l = 0; l < EM_LANES; l++) {                                 \
+            double ti = tt[j + l];                                           \
+            double s = 1.0;                                                  \
+            EMT_EXP(1, KK) EMT_EXP(2, KK) EMT_EXP(3, KK)                     \
+            E1[j + l] = EMK(em_k_expm1_pos)(mu0 * ti);                       \
+            double a0 = lw0 - mu0 * ti;                                      \
+            if (WEIGHTED) {                                                  \
+                double v = vt[j + l];                                        \
+                S[j + l] = v / s;                                            \
+                A[EMT_L + l] -= v * (a0 + em_log(s));                        \
+            } else {                                                         \
+                S[j + l] = s;                                                \
+                PRE[j + l] = prod[l];                                        \
+                prod[l] *= s;                                                \
+                A[EMT_L + l] -= a0;                                          \
+            }                                                                \
+        }                                                                    \
+    if (!WEIGHTED)                                                           \
+        for (int l = 0; l < EM_LANES; l++) {                                 \
+            suf[l] = 1.0 / prod[l];                                          \
+            A[EMT_L + l] -= em_log(prod[l]);                                 \
+        }                                                                    \
+    for (int j = EMT_TILE - EM_LANES; j >= 0; j -= EM_LANES)                 \
+        EMT_VECLOOP                                                          \
+        for (int l = 0; l < EM_LANES; l++) {                                 \
+            double ti = tt[j + l], e1 = E1[j + l];                           \
+            double q;                                                        \
+            if (WEIGHTED) {                                                  \
+                q = S[j + l];                                                \
+            } else {                                                         \
+                q = suf[l] * PRE[j + l];                                     \
+                suf[l] *= S[j + l];                                          \
+            }                                                                \
+            EMT_ACC(0, KK, 1.0, 0.0)                                         \
+            EMT_ACC(1, KK, T[1][j + l], M[1][j + l])                         \
+            EMT_ACC(2, KK, T[2][j + l], M[2][j + l])                         \
+            EMT_ACC(3, KK, T[3][j + l], M[3][j + l])                         \
+        }                                                                    \
+    for (int i = 0; i < EMT_NTOT; i++) tot[i] += A[i];                       \
+}
+
+EMT_DEF_BODY(1, 0)
+EMT_DEF_BODY(2, 0)
+EMT_DEF_BODY(3, 0)
+EMT_DEF_BODY(4, 0)
+EMT_DEF_BODY(1, 1)
+EMT_DEF_BODY(2, 1)
+EMT_DEF_BODY(3, 1)
+EMT_DEF_BODY(4, 1)
+
+int64_t EMK(em_trunc_fast)(const em_par *p, const double *restrict t,
+                           const double *restrict wt, int64_t n, double *restrict acc)
+{
+    const int K = p->K;
+    const double *mu = p->mu;
+    int perm[4];
+    double Dw = 0.0, tot[EMT_NTOT];
+    emt_const C;
+    int64_t i0;
+    if (K > 4) return -1;
+    perm[0] = 0;
+    for (int k = 1; k < K; k++)
+        if (mu[k] < mu[perm[0]]) perm[0] = k;
+    for (int k = 0, j = 1; k < K; k++)
+        if (k != perm[0]) perm[j++] = k;
+    for (int k = 0; k < K; k++) {
+        double dk = p->logw[k] - p->logw[perm[0]];
+        if (!(dk > -INFINITY)) return -1;   /* a zero weight: general path */
+        Dw = dk > Dw ? dk : Dw;
+    }
+    if (!(Dw + log((double)K) <= EMT_DMAX)) return -1;
+    for (int k = 0; k < 4; k++) {
+        int pk = perm[k < K ? k : 0];
+        C.cw[k] = k == 0 ? 1.0 : k < K ? em_exp(p->logw[pk] - p->logw[perm[0]]) : 0.0;
+        C.md[k] = k < K ? mu[pk] - mu[perm[0]] : 0.0;
+        C.imu[k] = p->inv_mu[pk];
+        C.mus[k] = mu[pk];
+    }
+    C.lw0 = p->logw[perm[0]];
+    C.mu0 = mu[perm[0]];
+    for (int i = 0; i < EMT_NTOT; i++) tot[i] = 0.0;
+    /* e^{mu_0' t} c_k must stay finite: t <= tmax (t >= 0, so the test is an
+     * integer compare of the bit patterns) */
+    const double tmax = (EMT_UMAX - Dw) / C.mu0;
+    const uint64_t tmaxbits = em_vm_bits(tmax);
+
+    for (i0 = 0; i0 + EMT_TILE <= n; i0 += EMT_TILE) {
+        const double *restrict tt = t + i0;
+        uint64_t far = 0;
+        for (int i = 0; i < EMT_TILE; i++) far |= (tmaxbits - em_vm_bits(tt[i])) >> 63;
+        if (far) break;
+        if (wt) {
+            const double *restrict vt = wt + i0;
+            switch (K) {
+            case 1: EMK(emt_body_1_1)(&C, tt, vt, tot); break;
+            case 2: EMK(emt_body_2_1)(&C, tt, vt, tot); break;
+            case 3: EMK(emt_body_3_1)(&C, tt, vt, tot); break;
+            default: EMK(emt_body_4_1)(&C, tt, vt, tot); break;
+            }
+        } else {
+            switch (K) {
+            case 1: EMK(emt_body_1_0)(&C, tt, NULL, tot); break;
+            case 2: EMK(emt_body_2_0)(&C, tt, NULL, tot); break;
+            case 3: EMK(emt_body_3_0)(&C, tt, NULL, tot); break;
+            default: EMK(emt_body_4_0)(&C, tt, NULL, tot); break;
+            }
+        }
+    }
+    for (int k = 0; k < K; k++)
+        for (int l = 0; l < EM_LANES; l++) {
+            acc[EM_ACC_R(perm[k]) + l] += tot[EMT_R(k) + l];
+            acc[EM_ACC_X(perm[k], K) + l] += tot[EMT_X(k) + l];
+        }
+    for (int l = 0; l < EM_LANES; l++) acc[EM_ACC_L + l] += tot[EMT_L + l];
+    return i0;
+}
+
+#undef EMT_EXP
+#undef EMT_ACC
+#undef EMT_DEF_BODY
+#undef EMT_NOINLINE
+#undef EMT_NTOT
+#undef EMT_R
+#undef EMT_X
+#undef EMT_L
+#undef EMT_VECLOOP
