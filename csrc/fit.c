@@ -176,8 +176,13 @@ static double dist2(int n, const double *a, const double *b)
  * d rho^2 / (1 - rho^2), with rho^2 estimated by dp2 / dq2.  Returns 1 when
  * |d| < tolw and that estimate (from q if from_q, else from p) is < tolw.  A
  * gain <= 0 (rounding level) or a fixed point (dp2 = 0) counts as converged
- * when |d| < tolw; steps that do not shrink (dp2 >= dq2) do not. */
-static int em_converged(double d, double dq2, double dp2, double tolw, int from_q)
+ * when |d| < tolw; steps that do not shrink (dp2 >= dq2) do not.
+ * *rho2_max keeps the largest rate estimate seen at earlier tests with
+ * |d| < tolw, and the test uses the larger of it and the current one: right
+ * after a SQUAREM extrapolation the step is dominated by fast directions and
+ * its ratio alone would hide a slow one. */
+static int em_converged(double d, double dq2, double dp2, double tolw, int from_q,
+                        double *rho2_max)
 {
     double rho2;
     if (!(fabs(d) < tolw)) return 0;
@@ -185,6 +190,8 @@ static int em_converged(double d, double dq2, double dp2, double tolw, int from_
     if (!(d > 0.0) || !(dp2 > 0.0)) return 1;
     if (!(dp2 < dq2)) return 0;
     rho2 = dp2 / dq2;
+    if (rho2 > *rho2_max) *rho2_max = rho2;
+    else rho2 = *rho2_max;
     return (from_q ? d : d * rho2) < tolw * (1.0 - rho2);
 }
 
@@ -200,7 +207,7 @@ int em_fit(const em_data *data, int K, double *w, double *mu,
     em_state s0, s1, s2, sx, sf;
     double th0[2 * EM_MAX_COMPONENTS], th1[2 * EM_MAX_COMPONENTS], th2[2 * EM_MAX_COMPONENTS];
     double thx[2 * EM_MAX_COMPONENTS], thq[2 * EM_MAX_COMPONENTS];
-    double stepmax = 1.0, tolw, llq;
+    double stepmax = 1.0, tolw, llq, rho2_max = 0.0;
     int st, which = -1, kind, n2, near;
     int64_t hist_cap;
     if (!res) return EM_ERR_ARGUMENT;
@@ -266,7 +273,7 @@ int em_fit(const em_data *data, int K, double *w, double *mu,
             }
             to_theta(K, &s2, th2);
             /* the EM step s0 -> s1 -> s2 shows how far s0 is from the optimum */
-            near = em_converged(s1.ll - s0.ll, dist2(n2, th1, th0), dist2(n2, th2, th1), tolw, 1);
+            near = em_converged(s1.ll - s0.ll, dist2(n2, th1, th0), dist2(n2, th2, th1), tolw, 1, &rho2_max);
             if (c.stop) { res->status = EM_INTERRUPTED; break; }
             {
                 double rr = 0.0, vv = 0.0, alpha;
@@ -321,7 +328,7 @@ int em_fit(const em_data *data, int K, double *w, double *mu,
         /* s0 = F(q): the stopping rule at s0 */
         to_theta(K, &s0, th0);
         to_theta(K, &s1, th1);
-        if (em_converged(s0.ll - llq, dist2(n2, th0, thq), dist2(n2, th1, th0), tolw, 0)) {
+        if (em_converged(s0.ll - llq, dist2(n2, th0, thq), dist2(n2, th1, th0), tolw, 0, &rho2_max)) {
             res->status = EM_CONVERGED;
             break;
         }

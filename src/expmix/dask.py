@@ -664,8 +664,9 @@ def _dist2(a, b):
     return s
 
 
-def _converged(d, dq2, dp2, tolw, from_q):
-    """em_converged of csrc/fit.c: the stopping rule from one plain EM step."""
+def _converged(d, dq2, dp2, tolw, from_q, rho2_max):
+    """em_converged of csrc/fit.c: the stopping rule from one plain EM step.
+    rho2_max: a one-element list, the largest rate estimate so far."""
     if not (abs(d) < tolw):
         return False
     if not math.isfinite(dq2) or not math.isfinite(dp2):
@@ -675,6 +676,10 @@ def _converged(d, dq2, dp2, tolw, from_q):
     if not (dp2 < dq2):
         return False
     rho2 = dp2 / dq2
+    if rho2 > rho2_max[0]:
+        rho2_max[0] = rho2
+    else:
+        rho2 = rho2_max[0]
     return (d if from_q else d * rho2) < tolw * (1.0 - rho2)
 
 
@@ -737,6 +742,7 @@ def _em_fit(w, mu, *, max_iter=1000, tol=1e-10, accel=1, weight_floor=1e-12,
     s0ll, (s1w, s1mu) = r
     res["weight"] = weight[0]
     tolw = tol * weight[0]
+    rho2_max = [0.0]
     record(s0ll)
     status = 1
     stepmax = 1.0
@@ -764,7 +770,7 @@ def _em_fit(w, mu, *, max_iter=1000, tol=1e-10, accel=1, weight_floor=1e-12,
                 res["degenerate_component"], res["degenerate_kind"] = which, kind
                 break
             th2 = _to_theta(K, s2w, s2mu)
-            near = _converged(s1ll - s0ll, _dist2(th1, th0), _dist2(th2, th1), tolw, True)
+            near = _converged(s1ll - s0ll, _dist2(th1, th0), _dist2(th2, th1), tolw, True, rho2_max)
             rr = vv = 0.0
             for j in range(2 * K):
                 rj = th1[j] - th0[j]
@@ -814,7 +820,7 @@ def _em_fit(w, mu, *, max_iter=1000, tol=1e-10, accel=1, weight_floor=1e-12,
         record(s0ll)
         th0 = _to_theta(K, s0w, s0mu)
         if _converged(s0ll - llq, _dist2(th0, thq), _dist2(_to_theta(K, s1w, s1mu), th0),
-                      tolw, False):
+                      tolw, False, rho2_max):
             status = 0
             break
     return finish(status, s0w, s0mu, s0ll)
