@@ -213,7 +213,8 @@ def s3_squarem(threads):
         ratio = p0 / p1 if p0 and p1 else float("nan")
         rtxt = f"{ratio:.1f}x" if p0 and p1 else "n/a"
         line(name, rtxt, "",
-             f"fewest passes to |LL - LL*|/N < 1e-10: plain EM {p0}, SQUAREM {p1}; "
+             f"fewest passes to |LL - LL*|/N < 1e-10: plain EM {p0 or '> %d' % cap}, "
+             f"SQUAREM {p1 or '> %d' % (cap // 4)}; "
              f"tol=1e-10 stops: plain {res[0]['passes']} ({res[0]['gap_per_n']:.1e}/N short), "
              f"SQUAREM {res[1]['passes']} ({res[1]['gap_per_n']:.1e}/N short)")
         rows.append(dict(case=name, ll_star=ll_star, plain=res[0], squarem=res[1],
