@@ -56,7 +56,25 @@ typedef struct em_ctx {
     double resp[EM_MAX_COMPONENTS];
     double resp_x[EM_MAX_COMPONENTS];
     int64_t n_passes;
+    const em_options *opt;
+    double last_check;              /* time of the last interrupt poll */
+    int stop;                       /* the interrupt callback asked to stop */
 } em_ctx;
+
+/* Poll the interrupt callback after a pass (never inside the parallel pass),
+ * at most every opt->interrupt_seconds.  A SQUAREM cycle is three passes, so
+ * polling between passes (not only between iterations) bounds the latency by
+ * one pass plus interrupt_seconds. */
+static void poll_interrupt(em_ctx *c)
+{
+    const em_options *o = c->opt;
+    double t;
+    if (!o->interrupt || c->stop) return;
+    t = now_seconds();
+    if (t - c->last_check < o->interrupt_seconds) return;
+    c->last_check = t;
+    if (o->interrupt(o->interrupt_ctx)) c->stop = 1;
+}
 
 /* Evaluate log-likelihood at s and the EM map F(s) into next (may be NULL). */
 static int em_eval(em_ctx *c, em_state *s, em_state *next)
@@ -68,6 +86,7 @@ static int em_eval(em_ctx *c, em_state *s, em_state *next)
     c->n_passes++;
     if (st != EM_OK) return st;
     if (next) em_mstep(c->K, c->resp, c->resp_x, next->w, next->mu);
+    poll_interrupt(c);
     return EM_OK;
 }
 
@@ -142,19 +161,54 @@ static void record(em_result *r, const em_ctx *c, int64_t max_hist, double ll)
         r->history[r->n_history++] = c->weight > 0.0 ? ll / c->weight : ll;
 }
 
+static double dist2(int n, const double *a, const double *b)
+{
+    double s = 0.0;
+    for (int j = 0; j < n; j++) s += (a[j] - b[j]) * (a[j] - b[j]);
+    return s;
+}
+
+/* The stopping rule's estimate of the log-likelihood still to gain, from one
+ * plain EM step q -> p = F(q): d = ll(p) - ll(q) is the gain of that step, dq2
+ * and dp2 the squared lengths (in theta) of the steps q -> p and p -> F(p).
+ * Near the optimum EM converges linearly, e_{n+1} ~ rho e_n, so the gain
+ * still available from q is about d / (1 - rho^2) and from p about
+ * d rho^2 / (1 - rho^2), with rho^2 estimated by dp2 / dq2.  Returns 1 when
+ * |d| < tolw and that estimate (from q if from_q, else from p) is < tolw.  A
+ * gain <= 0 (rounding level) or a fixed point (dp2 = 0) counts as converged
+ * when |d| < tolw; steps that do not shrink (dp2 >= dq2) do not.
+ * *rho2_max keeps the largest rate estimate seen at earlier tests with
+ * |d| < tolw, and the test uses the larger of it and the current one: right
+ * after a SQUAREM extrapolation the step is dominated by fast directions and
+ * its ratio alone would hide a slow one. */
+static int em_converged(double d, double dq2, double dp2, double tolw, int from_q,
+                        double *rho2_max)
+{
+    double rho2;
+    if (!(fabs(d) < tolw)) return 0;
+    if (!isfinite(dq2) || !isfinite(dp2)) return 1;   /* a weight exactly 0: |d| alone */
+    if (!(d > 0.0) || !(dp2 > 0.0)) return 1;
+    if (!(dp2 < dq2)) return 0;
+    rho2 = dp2 / dq2;
+    if (rho2 > *rho2_max) *rho2_max = rho2;
+    else rho2 = *rho2_max;
+    return (from_q ? d : d * rho2) < tolw * (1.0 - rho2);
+}
+
 int em_fit(const em_data *data, int K, double *w, double *mu,
            const em_options *opt, em_result *res)
 {
     /* Invariant at the top of the loop: s0 holds the current parameters and
      * their log-likelihood, s1 = F(s0) is the EM update from them.  Every
      * pass evaluates one log-likelihood and one EM update; n_iter counts the
-     * passes after the first. */
+     * passes after the first.  The interrupt callback is polled after every
+     * pass (em_eval); once it fires the loop stops at s0. */
     em_ctx c;
     em_state s0, s1, s2, sx, sf;
     double th0[2 * EM_MAX_COMPONENTS], th1[2 * EM_MAX_COMPONENTS], th2[2 * EM_MAX_COMPONENTS];
-    double thx[2 * EM_MAX_COMPONENTS];
-    double stepmax = 1.0, last_check, prev;
-    int st, which = -1, kind;
+    double thx[2 * EM_MAX_COMPONENTS], thq[2 * EM_MAX_COMPONENTS];
+    double stepmax = 1.0, tolw, llq, rho2_max = 0.0;
+    int st, which = -1, kind, n2, near;
     int64_t hist_cap;
     if (!res) return EM_ERR_ARGUMENT;
     memset(&c, 0, sizeof(c));
@@ -176,27 +230,36 @@ int em_fit(const em_data *data, int K, double *w, double *mu,
         for (int k = 0; k < K; k++) { s0.w[k] = p.w[k]; s0.mu[k] = p.mu[k]; }
     }
     hist_cap = opt->max_iter + 1;
+    n2 = 2 * K;
     c.d = data;
     c.K = K;
+    c.opt = opt;
     if ((st = em_workspace_init(&c.ws, data, K, opt->n_threads)) != EM_OK)
         return res->status = st;
 
+    c.last_check = now_seconds();
     st = em_eval(&c, &s0, &s1);
     if (st != EM_OK) goto done_error;
     res->weight = c.weight;
+    tolw = opt->tol * c.weight;
     record(res, &c, hist_cap, s0.ll);
-    last_check = now_seconds();
     res->status = EM_MAX_ITER;
 
     while (c.n_passes - 1 < opt->max_iter) {
         int64_t remaining = opt->max_iter - (c.n_passes - 1);
         const em_state *cand = &s1;
+        if (c.stop) { res->status = EM_INTERRUPTED; break; }
         if ((kind = em_guard(K, &s1, opt, &which)) != 0) {
             res->status = EM_DEGENERATE;        /* s0 is the last sound iterate */
             res->degenerate_component = which;
             res->degenerate_kind = kind;
             break;
         }
+        to_theta(K, &s0, th0);
+        to_theta(K, &s1, th1);
+        /* q: the point the next plain EM step starts from (for the stopping rule) */
+        llq = s0.ll;
+        memcpy(thq, th0, sizeof(double) * (size_t)n2);
         if (opt->accel == 1 && remaining >= 3) {
             st = em_eval(&c, &s1, &s2);
             if (st != EM_OK) goto done_error;
@@ -208,12 +271,13 @@ int em_fit(const em_data *data, int K, double *w, double *mu,
                 res->degenerate_kind = kind;
                 break;
             }
-            to_theta(K, &s0, th0);
-            to_theta(K, &s1, th1);
             to_theta(K, &s2, th2);
+            /* the EM step s0 -> s1 -> s2 shows how far s0 is from the optimum */
+            near = em_converged(s1.ll - s0.ll, dist2(n2, th1, th0), dist2(n2, th2, th1), tolw, 1, &rho2_max);
+            if (c.stop) { res->status = EM_INTERRUPTED; break; }
             {
                 double rr = 0.0, vv = 0.0, alpha;
-                for (int j = 0; j < 2 * K; j++) {
+                for (int j = 0; j < n2; j++) {
                     double r = th1[j] - th0[j], v = th2[j] - 2.0 * th1[j] + th0[j];
                     rr += r * r;
                     vv += v * v;
@@ -223,54 +287,53 @@ int em_fit(const em_data *data, int K, double *w, double *mu,
                 if (alpha < -stepmax) alpha = -stepmax;
                 if (alpha == -stepmax) stepmax *= 4.0;
                 if (alpha < -1.0) {
-                    for (int j = 0; j < 2 * K; j++) {
+                    for (int j = 0; j < n2; j++) {
                         double r = th1[j] - th0[j], v = th2[j] - 2.0 * th1[j] + th0[j];
                         thx[j] = th0[j] - 2.0 * alpha * r + alpha * alpha * v;
                     }
                     from_theta(K, thx, &sx);
                     if (em_guard(K, &sx, opt, &which) == 0 &&
                         em_eval(&c, &sx, &sf) == EM_OK && sx.ll >= s0.ll) {
-                        prev = s0.ll;
+                        /* accepted.  Converged only if the gain is below tol
+                         * and the EM step from s0 showed s0 itself within tol
+                         * of the optimum: a stalled extrapolation on a flat
+                         * likelihood does not end the fit. */
+                        double prev = s0.ll;
                         s0 = sx;
                         s1 = sf;
                         record(res, &c, hist_cap, s0.ll);
-                        if (fabs(s0.ll - prev) < opt->tol * c.weight) {
+                        if (near && fabs(s0.ll - prev) < tolw) {
                             res->status = EM_CONVERGED;
                             break;
                         }
-                        goto check_interrupt;
+                        continue;
                     }
+                    if (c.stop) { res->status = EM_INTERRUPTED; break; }
                     stepmax = stepmax / 4.0 > 1.0 ? stepmax / 4.0 : 1.0;
                 }
             }
-            cand = &s2;   /* fall back to the plain EM iterate F(F(s0)) */
+            cand = &s2;   /* fall back to the plain EM iterate F(F(s0)) = F(s1) */
+            llq = s1.ll;
+            memcpy(thq, th1, sizeof(double) * (size_t)n2);
             if (c.n_passes - 1 >= opt->max_iter) {
                 s0 = s1;  /* no pass left to evaluate s2: stop at s1 */
                 record(res, &c, hist_cap, s0.ll);
                 break;
             }
         }
-        prev = s0.ll;
         s0 = *cand;
         st = em_eval(&c, &s0, &s1);
         if (st != EM_OK) goto done_error;
         record(res, &c, hist_cap, s0.ll);
-        if (fabs(s0.ll - prev) < opt->tol * c.weight) {
+        /* s0 = F(q): the stopping rule at s0 */
+        to_theta(K, &s0, th0);
+        to_theta(K, &s1, th1);
+        if (em_converged(s0.ll - llq, dist2(n2, th0, thq), dist2(n2, th1, th0), tolw, 0, &rho2_max)) {
             res->status = EM_CONVERGED;
             break;
         }
-    check_interrupt:
-        if (opt->interrupt) {
-            double t = now_seconds();
-            if (t - last_check >= opt->interrupt_seconds) {
-                last_check = t;
-                if (opt->interrupt(opt->interrupt_ctx)) {
-                    res->status = EM_INTERRUPTED;
-                    break;
-                }
-            }
-        }
     }
+    if (c.stop) res->status = EM_INTERRUPTED;  /* the callback may have set a Python exception */
     for (int k = 0; k < K; k++) { w[k] = s0.w[k]; mu[k] = s0.mu[k]; }
     res->loglik = s0.ll;
     res->n_passes = c.n_passes;

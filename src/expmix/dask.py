@@ -669,6 +669,32 @@ def _from_theta(K, th):
     return [w[k] / z for k in range(K)], [_exp(th[K + k]) for k in range(K)]
 
 
+def _dist2(a, b):
+    s = 0.0
+    for j in range(len(a)):
+        s += (a[j] - b[j]) * (a[j] - b[j])
+    return s
+
+
+def _converged(d, dq2, dp2, tolw, from_q, rho2_max):
+    """em_converged of csrc/fit.c: the stopping rule from one plain EM step.
+    rho2_max: a one-element list, the largest rate estimate so far."""
+    if not (abs(d) < tolw):
+        return False
+    if not math.isfinite(dq2) or not math.isfinite(dp2):
+        return True
+    if not (d > 0.0) or not (dp2 > 0.0):
+        return True
+    if not (dp2 < dq2):
+        return False
+    rho2 = dp2 / dq2
+    if rho2 > rho2_max[0]:
+        rho2_max[0] = rho2
+    else:
+        rho2 = rho2_max[0]
+    return (d if from_q else d * rho2) < tolw * (1.0 - rho2)
+
+
 def _em_fit(w, mu, *, max_iter=1000, tol=1e-10, accel=1, weight_floor=1e-12,
             rate_ceiling=1e14, scale=1.0):
     """EM (accel=0) or SQUAREM (accel=1) from (w, mu), as em_fit in csrc/fit.c.
@@ -727,6 +753,8 @@ def _em_fit(w, mu, *, max_iter=1000, tol=1e-10, accel=1, weight_floor=1e-12,
         return fail()
     s0ll, (s1w, s1mu) = r
     res["weight"] = weight[0]
+    tolw = tol * weight[0]
+    rho2_max = [0.0]
     record(s0ll)
     status = 1
     stepmax = 1.0
@@ -738,6 +766,9 @@ def _em_fit(w, mu, *, max_iter=1000, tol=1e-10, accel=1, weight_floor=1e-12,
             status = 2
             res["degenerate_component"], res["degenerate_kind"] = which, kind
             break
+        th0 = _to_theta(K, s0w, s0mu)
+        th1 = _to_theta(K, s1w, s1mu)
+        llq, thq = s0ll, th0
         if accel == 1 and remaining >= 3:
             r = yield from ev(s1w, s1mu)
             if r is None:
@@ -750,9 +781,8 @@ def _em_fit(w, mu, *, max_iter=1000, tol=1e-10, accel=1, weight_floor=1e-12,
                 status = 2
                 res["degenerate_component"], res["degenerate_kind"] = which, kind
                 break
-            th0 = _to_theta(K, s0w, s0mu)
-            th1 = _to_theta(K, s1w, s1mu)
             th2 = _to_theta(K, s2w, s2mu)
+            near = _converged(s1ll - s0ll, _dist2(th1, th0), _dist2(th2, th1), tolw, True, rho2_max)
             rr = vv = 0.0
             for j in range(2 * K):
                 rj = th1[j] - th0[j]
@@ -783,24 +813,26 @@ def _em_fit(w, mu, *, max_iter=1000, tol=1e-10, accel=1, weight_floor=1e-12,
                     s0w, s0mu, s0ll = sxw, sxmu, r[0]
                     s1w, s1mu = r[1]
                     record(s0ll)
-                    if abs(s0ll - prev) < tol * weight[0]:
+                    if near and abs(s0ll - prev) < tolw:
                         status = 0
                         break
                     continue
                 stepmax = stepmax / 4.0 if stepmax / 4.0 > 1.0 else 1.0
             candw, candmu = s2w, s2mu
+            llq, thq = s1ll, th1
             if n_passes - 1 >= max_iter:
                 s0w, s0mu, s0ll = s1w, s1mu, s1ll
                 record(s0ll)
                 break
-        prev = s0ll
         s0w, s0mu = candw, candmu
         r = yield from ev(s0w, s0mu)
         if r is None:
             return fail()
         s0ll, (s1w, s1mu) = r
         record(s0ll)
-        if abs(s0ll - prev) < tol * weight[0]:
+        th0 = _to_theta(K, s0w, s0mu)
+        if _converged(s0ll - llq, _dist2(th0, thq), _dist2(_to_theta(K, s1w, s1mu), th0),
+                      tolw, False, rho2_max):
             status = 0
             break
     return finish(status, s0w, s0mu, s0ll)

@@ -171,8 +171,14 @@ class ExponentialMixture(_Params):
     n_components : int, default 1
         Number of components K (1 <= K <= 256).
     tol : float, default 1e-10
-        Convergence tolerance on the change of the mean log-likelihood per
-        unit weight between iterations.
+        Convergence tolerance on the mean log-likelihood per unit weight.  A
+        fit stops at an EM iterate when the gain of its EM step is below
+        ``tol`` and so is the gain still expected from the linear rate of EM
+        (estimated from the shrinkage of successive steps: gain * rho^2 /
+        (1 - rho^2)); SQUAREM stops after an accepted extrapolation only if
+        the EM step of that cycle met the same test.  So ``tol`` bounds the
+        distance of the mean log-likelihood to its maximum, approximately.
+        ``tol=0`` runs ``max_iter`` passes.  See docs/numerics.md.
     max_iter : int, default 1000
         Maximum number of fused passes per restart (each EM update is one
         pass; a SQUAREM cycle costs three); at most 10**9.  Above 10**6 no
