@@ -20,8 +20,8 @@
  * responsibilities are r_0' = v/s, r_k = exp(d_k) v/s.  When D is moderate
  * (D + log K <= EM_FAST_DMAX) a product of 8 consecutive s of a lane cannot
  * overflow, so unit-weight data take one log per 8 points (product of sums).
- * exp arguments are clamped at -708 (no subnormal results; e^-708 relative
- * to s >= 1 is far below rounding).  Only em_exp/em_log (em_vmath.h, tested
+ * exp terms below e^-600 are dropped (exactly 0: no subnormal results or
+ * responsibilities; e^-600 relative to s >= 1 is far below rounding).  Only em_exp/em_log (em_vmath.h, tested
  * bounds) are used; no libm, no division other than one per point.
  */
 
@@ -38,6 +38,10 @@
 #define EMK_VECLOOP
 #endif
 #define EM_FAST_DMAX 80.0
+/* exp terms below e^EM_FAST_DMIN are dropped (exactly 0): negligible against
+ * s >= 1, and the responsibilities e/s then never go subnormal, whose
+ * arithmetic is slow on x86 (microcode assists) */
+#define EM_FAST_DMIN (-600.0)
 
 /* One specialization per K: KK components, WEIGHTED 0/1. */
 #define EMK_BODY(KK, WEIGHTED)                                                       \
@@ -64,8 +68,9 @@
                     EMK_UNROLL                                                       \
                     for (int k = 1; k < KK; k++) {                                   \
                         double d = cd[k] - md[k] * xi;                               \
-                        d = d < -708.0 ? -708.0 : d;                                 \
-                        e[k] = em_exp_k(d);                                            \
+                        double dc = d < EM_FAST_DMIN ? EM_FAST_DMIN : d;             \
+                        e[k] = em_vm_selm(em_vm_signmask(d - EM_FAST_DMIN), 0.0,     \
+                                          em_exp_k(dc));                             \
                         s += e[k];                                                   \
                     }                                                                \
                     double a0 = c0 - mu0 * xi;                                       \
@@ -109,8 +114,9 @@
 #define EMK_EXP1(k, KK)                                                                 \
     if ((k) < KK) {                                                                  \
         double d = cd[k] - md[k] * xi;                                               \
-        d = d < -708.0 ? -708.0 : d;                                                 \
-        double e = em_exp_k(d) * kp[k];                                                \
+        double dc = d < EM_FAST_DMIN ? EM_FAST_DMIN : d;                             \
+        double e = em_vm_selm(em_vm_signmask(d - EM_FAST_DMIN), 0.0, em_exp_k(dc))   \
+                   * kp[k];                                                          \
         E[k][j + l] = e;                                                             \
         s += e;                                                                      \
     }

@@ -31,7 +31,7 @@ emz_body_unit(const int KK, const double *restrict cd, const double *restrict md
 {
     const __m512d tab = _mm512_loadu_pd(emz_tab8);
     const __m512d one = _mm512_set1_pd(1.0);
-    const __m512d lo = _mm512_set1_pd(-708.0 * EMZ_L2E8);
+    const __m512d lo = _mm512_set1_pd(EM_FAST_DMIN * EMZ_L2E8);
     const __m512d vmu0 = _mm512_set1_pd(mu0);
     __m512d vcd[EMZ_KMAX], vmd[EMZ_KMAX], aR[EMZ_KMAX], aX[EMZ_KMAX];
     __m512d aL = _mm512_setzero_pd();
@@ -50,8 +50,11 @@ emz_body_unit(const int KK, const double *restrict cd, const double *restrict md
             __m512d xi = _mm512_loadu_pd(xt + 8 * j);
             __m512d s = one;
             for (int k = 1; k < KK; k++) {
-                __m512d u = _mm512_max_pd(_mm512_fnmadd_pd(vmd[k], xi, vcd[k]), lo);
-                __m512d e = emz_exp8(u, tab);
+                __m512d u = _mm512_fnmadd_pd(vmd[k], xi, vcd[k]);
+                /* terms below e^-600 are dropped (exactly 0): negligible against
+                 * s >= 1, and r = e/s then never goes subnormal (slow assists) */
+                __mmask8 keep = _mm512_cmp_pd_mask(u, lo, _CMP_GE_OQ);
+                __m512d e = _mm512_maskz_mov_pd(keep, emz_exp8(_mm512_max_pd(u, lo), tab));
                 E[k][j] = e;
                 s = _mm512_add_pd(s, e);
             }
@@ -99,7 +102,7 @@ emz_body_weighted(const int KK, const double *restrict cd, const double *restric
 {
     const __m512d tab = _mm512_loadu_pd(emz_tab8);
     const __m512d one = _mm512_set1_pd(1.0);
-    const __m512d lo = _mm512_set1_pd(-708.0 * EMZ_L2E8);
+    const __m512d lo = _mm512_set1_pd(EM_FAST_DMIN * EMZ_L2E8);
     const __m512d vmu0 = _mm512_set1_pd(mu0), vc0 = _mm512_set1_pd(c0);
     __m512d vcd[EMZ_KMAX], vmd[EMZ_KMAX], aR[EMZ_KMAX], aX[EMZ_KMAX];
     __m512d aL = _mm512_setzero_pd(), aW = _mm512_setzero_pd();
@@ -118,8 +121,11 @@ emz_body_weighted(const int KK, const double *restrict cd, const double *restric
             __m512d xi = _mm512_loadu_pd(xt + 8 * j);
             __m512d s = one;
             for (int k = 1; k < KK; k++) {
-                __m512d u = _mm512_max_pd(_mm512_fnmadd_pd(vmd[k], xi, vcd[k]), lo);
-                __m512d e = emz_exp8(u, tab);
+                __m512d u = _mm512_fnmadd_pd(vmd[k], xi, vcd[k]);
+                /* terms below e^-600 are dropped (exactly 0): negligible against
+                 * s >= 1, and r = e/s then never goes subnormal (slow assists) */
+                __mmask8 keep = _mm512_cmp_pd_mask(u, lo, _CMP_GE_OQ);
+                __m512d e = _mm512_maskz_mov_pd(keep, emz_exp8(_mm512_max_pd(u, lo), tab));
                 E[k][j] = e;
                 s = _mm512_add_pd(s, e);
             }
