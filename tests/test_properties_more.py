@@ -145,6 +145,11 @@ def _same_as_repeated(fit_w, fit_r, obs_w, obs_r):
     assert one_w["loglik"] == pytest.approx(one_r["loglik"], rel=1e-12, abs=1e-12)
     a, b = fit_w(), fit_r()
     assert a.total_weight_ == b.total_weight_
+    if not (a.converged_ and b.converged_):
+        # no interior maximum: the supremum is on the boundary (a rate drifting to
+        # 0, e.g. one exact value and censored ones) and both fits crawl towards it
+        # until max_iter; the equal likelihoods and first steps above are the property
+        return
     # the same maximum, to the accuracy of the convergence test (an increment
     # of the mean log-likelihood below tol): along a flat direction the two
     # fits stop at slightly different points
