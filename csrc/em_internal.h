@@ -77,6 +77,29 @@ typedef struct em_workspace {
     double *scratch;        /* n_threads * EM_SCR_SIZE(K) */
 } em_workspace;
 
+/* The fast kernels' reference component (shared prologue): perm[0] = the
+ * smallest rate (first index on ties), perm[1..K-1] = the others in index
+ * order.  Returns 1 when the fast path applies: every c[k] finite (no zero
+ * weight) and D + log K <= dmax, where D = max_k (c[k] - c[perm[0]]) >= 0 is
+ * stored in *D.  Returns 0 otherwise (the caller takes the general path). */
+static inline int em_fast_reference(const double *mu, const double *c, int K, double dmax,
+                                    int *perm, double *D)
+{
+    double d = 0.0;
+    perm[0] = 0;
+    for (int k = 1; k < K; k++)
+        if (mu[k] < mu[perm[0]]) perm[0] = k;
+    for (int k = 0, j = 1; k < K; k++)
+        if (k != perm[0]) perm[j++] = k;
+    for (int k = 0; k < K; k++) {
+        double dk = c[k] - c[perm[0]];
+        if (!(dk > -INFINITY)) return 0;   /* a zero weight */
+        d = dk > d ? dk : d;
+    }
+    *D = d;
+    return d + log((double)K) <= dmax;
+}
+
 int em_par_set(em_par *p, int K, const double *w, const double *mu);
 void em_layout_init(em_layout *L, const em_data *d);
 int em_workspace_init(em_workspace *ws, const em_data *d, int K, int n_threads);

@@ -197,18 +197,7 @@ int64_t EMK(em_exact_fast)(const em_par *p, const double *restrict x,
     int64_t nfast = n - n % EM_FAST_TILE;
     double D = 0.0;
     if (K > 8 || nfast <= 0) return 0;
-    /* reference component: smallest rate, first index on ties */
-    perm[0] = 0;
-    for (int k = 1; k < K; k++)
-        if (mu[k] < mu[perm[0]]) perm[0] = k;
-    for (int k = 0, j = 1; k < K; k++)
-        if (k != perm[0]) perm[j++] = k;
-    for (int k = 0; k < K; k++) {
-        double dk = c[k] - c[perm[0]];
-        if (!(dk > -INFINITY)) return 0;   /* a zero weight: general path */
-        D = dk > D ? dk : D;
-    }
-    if (!(D + log((double)K) <= EM_FAST_DMAX)) return 0;
+    if (!em_fast_reference(mu, c, K, EM_FAST_DMAX, perm, &D)) return 0;
     /* K = 2 runs the K = 3 unit-weight body with a phantom third component:
      * gcc 12 leaves the two-component lane loop scalar (one extra vector exp
      * is much cheaper than a scalar loop). */

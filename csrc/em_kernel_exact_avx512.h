@@ -173,18 +173,7 @@ int64_t em_exact_fast_avx512(const em_par *p, const double *restrict x,
     double D = 0.0;
     if (K < 2 || K > EMZ_KMAX || nfast <= 0)
         return em_exact_fast_avx512c(p, x, wt, n, acc);
-    /* reference component: smallest rate, first index on ties */
-    perm[0] = 0;
-    for (int k = 1; k < K; k++)
-        if (mu[k] < mu[perm[0]]) perm[0] = k;
-    for (int k = 0, j = 1; k < K; k++)
-        if (k != perm[0]) perm[j++] = k;
-    for (int k = 0; k < K; k++) {
-        double dk = c[k] - c[perm[0]];
-        if (!(dk > -INFINITY)) return 0;   /* a zero weight: general path */
-        D = dk > D ? dk : D;
-    }
-    if (!(D + log((double)K) <= EM_FAST_DMAX)) return 0;
+    if (!em_fast_reference(mu, c, K, EM_FAST_DMAX, perm, &D)) return 0;
     for (int k = 0; k < K; k++) {
         cd[k] = c[perm[k]] - c[perm[0]];
         md[k] = mu[perm[k]] - mu[perm[0]];

@@ -276,18 +276,7 @@ int64_t EMK(em_interval_fast)(const em_par *p, const double *restrict lo,
         1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
     int64_t i0;
     if (K > 4) return -1;
-    /* reference component: smallest rate, first index on ties */
-    perm[0] = 0;
-    for (int k = 1; k < K; k++)
-        if (mu[k] < mu[perm[0]]) perm[0] = k;
-    for (int k = 0, j = 1; k < K; k++)
-        if (k != perm[0]) perm[j++] = k;
-    for (int k = 0; k < K; k++) {
-        double dk = p->logw_mu[k] - p->logw_mu[perm[0]];
-        if (!(dk > -INFINITY)) return -1;   /* a zero weight: general path */
-        D = dk > D ? dk : D;
-    }
-    if (!(D + log((double)K) <= EMI_DMAX)) return -1;
+    if (!em_fast_reference(mu, p->logw_mu, K, EMI_DMAX, perm, &D)) return -1;
     for (int k = 0; k < 4; k++) {
         int pk = perm[k < K ? k : 0];
         C.lwd[k] = k < K ? p->logw[pk] - p->logw[perm[0]] : 0.0;

@@ -215,17 +215,7 @@ int64_t EMK(em_trunc_fast)(const em_par *p, const double *restrict t,
     emt_const C;
     int64_t i0;
     if (K > 4) return -1;
-    perm[0] = 0;
-    for (int k = 1; k < K; k++)
-        if (mu[k] < mu[perm[0]]) perm[0] = k;
-    for (int k = 0, j = 1; k < K; k++)
-        if (k != perm[0]) perm[j++] = k;
-    for (int k = 0; k < K; k++) {
-        double dk = p->logw[k] - p->logw[perm[0]];
-        if (!(dk > -INFINITY)) return -1;   /* a zero weight: general path */
-        Dw = dk > Dw ? dk : Dw;
-    }
-    if (!(Dw + log((double)K) <= EMT_DMAX)) return -1;
+    if (!em_fast_reference(mu, p->logw, K, EMT_DMAX, perm, &Dw)) return -1;
     for (int k = 0; k < 4; k++) {
         int pk = perm[k < K ? k : 0];
         C.cw[k] = k == 0 ? 1.0 : k < K ? em_exp(p->logw[pk] - p->logw[perm[0]]) : 0.0;

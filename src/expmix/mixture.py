@@ -915,8 +915,6 @@ class ExponentialMixture(_Params):
 
     def _weights_at(self, t: float) -> np.ndarray:
         """Weights seen above t; exact (no underflow) at the fitted dead time."""
-        if t == 0.0:
-            return self.weights_           # weights_above(0), without its rounding
         if t == getattr(self, "_shift_", None):
             return self._shift_weights_
         return self.weights_above(t)
