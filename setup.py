@@ -12,6 +12,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
@@ -46,6 +47,17 @@ def _try_compile(compiler, cflags, ldflags):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _build_jobs():
+    """Parallel compile jobs: EXPMIX_BUILD_JOBS, else the CPUs available."""
+    env = os.environ.get("EXPMIX_BUILD_JOBS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
 class BuildExt(build_ext):
     def build_extensions(self):
         ctype = self.compiler.compiler_type
@@ -68,10 +80,37 @@ class BuildExt(build_ext):
             use_omp = False
         elif not use_omp:
             print("expmix: EXPMIX_NO_OPENMP set: building without OpenMP", file=sys.stderr)
+        cflags = base + (omp_c if use_omp else [])
         for ext in self.extensions:
-            ext.extra_compile_args = base + (omp_c if use_omp else [])
+            ext.extra_compile_args = cflags
             ext.extra_link_args = omp_l if use_omp else []
+        self._compile_core_once(cflags)
+        # the two Cython modules' own C files compile in parallel too
+        if self.parallel is None:
+            self.parallel = _build_jobs()
         super().build_extensions()
+
+    def _compile_core_once(self, cflags):
+        """Compile the C core (CSRC) once, on _build_jobs() threads, and link
+        its objects into both extensions (they share the same sources and
+        flags).  The costly CPU-dispatched kernels go first."""
+        exts = [e for e in self.extensions if any(s in CSRC for s in e.sources)]
+        if not exts:
+            return
+        ext = exts[0]
+        srcs = sorted(CSRC, key=lambda s: ("avx512" not in s, "avx2" not in s, "dispatch" not in s))
+        out = os.path.join(self.build_temp, "expmix-core")
+
+        def one(src):
+            return self.compiler.compile([src], output_dir=out, include_dirs=ext.include_dirs,
+                                         macros=ext.define_macros, extra_postargs=cflags,
+                                         depends=ext.depends, debug=self.debug)
+
+        with ThreadPoolExecutor(max_workers=_build_jobs()) as pool:
+            objs = [o for objs in pool.map(one, srcs) for o in objs]
+        for e in exts:
+            e.sources = [s for s in e.sources if s not in CSRC]
+            e.extra_objects = objs + list(e.extra_objects or [])
 
 
 extensions = [
