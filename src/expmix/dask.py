@@ -52,7 +52,8 @@ from . import _core
 from ._init import starting_points
 from ._threads import effective_n_threads
 from .exceptions import ConvergenceWarning, DegenerateFitError, DegenerateFitWarning
-from .mixture import _STATUS, ExponentialMixture, _polish_truncated_runs, _rng
+from .mixture import (_STATUS, TRUNCATION_EM_MAX_ITER, ExponentialMixture, _polish_truncated_runs,
+                      _rng)
 from .observations import Observations, _as_float_1d, _check_values
 from .selection import SelectionResult, information_criteria
 
@@ -1065,6 +1066,8 @@ class DaskExponentialMixture(ExponentialMixture):
 
     def _fit_chunked(self, data: _ChunkedData, kinds):
         K, starts, opts, _ = self._prepare(data)
+        if any(inf["has_trunc"] for inf in data.infos):     # as ExponentialMixture._fit
+            opts["max_iter"] = min(opts["max_iter"], TRUNCATION_EM_MAX_ITER)
         gens = [_em_fit(s[0], s[1], **opts) for s in starts]
         runs = _run_lockstep(data, gens)
         return self._finish(runs, starts, data, kinds, K)
@@ -1272,6 +1275,8 @@ def _select_chunked(data: _ChunkedData, kinds, n_components, criterion, kwargs):
             continue
         model = DaskExponentialMixture(K, **kwargs)
         _, starts, opts, pseudo = model._prepare(data, pseudo)
+        if any(inf["has_trunc"] for inf in data.infos):     # as ExponentialMixture._fit
+            opts["max_iter"] = min(opts["max_iter"], TRUNCATION_EM_MAX_ITER)
         jobs.append((K, model, (starts, opts)))
     gens, owners = [], []
     for j, (K, model, prep) in enumerate(jobs):

@@ -510,6 +510,8 @@ class ExponentialMixture(_Params):
         accel = 1 if self.acceleration == "squarem" else 0
         keep_history = int(self.max_iter) <= HISTORY_MAX_ITER
         opts: Dict[str, Any] = dict(max_iter=int(self.max_iter), tol=float(self.tol), accel=accel, scale=scale)
+        if obs.trunc is not None:       # EM crawls here; the Newton polish finishes
+            opts["max_iter"] = min(opts["max_iter"], TRUNCATION_EM_MAX_ITER)
         n_rows = obs.n_obs
         runs = []
         if len(starts) > 1 and n_rows <= BATCH_RESTART_MAX_OBS and n_threads > 1:
@@ -1174,6 +1176,12 @@ def _goodness_of_fit(self, *, n_bootstrap=199, random_state=None):
 
 
 ExponentialMixture.goodness_of_fit = _goodness_of_fit  # type: ignore[attr-defined]
+
+
+#: EM iterations at most before the Newton polish, for data with
+#: per-observation entry times (where EM's progress per pass vanishes as the
+#: entry times move into the tail)
+TRUNCATION_EM_MAX_ITER = 300
 
 
 def _polish_truncated_runs(obs: Observations, runs: List[Dict[str, Any]], n_threads: int,
