@@ -132,7 +132,7 @@ def test_k1_closed_form_censored(T):
     assert m.rates_[0] == pytest.approx(ev.sum() / np.sum(xc - t), rel=1e-10)
 
 
-def test_k1_weighted_and_sacled():
+def test_k1_weighted_and_scaled():
     x, t = far_k1(300.0, seed=5, with_zero=True)
     v = np.random.default_rng(1).uniform(0.5, 3.0, x.size)
     m = EM(1).fit(x, sample_weight=v, entry=t)
