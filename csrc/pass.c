@@ -18,9 +18,10 @@
  *   exact x        log mu - mu x                  E = x
  *   right c        -mu c                          E = c + 1/mu
  *   interval (a,b) -mu a + log(1 - e^{-u})        E = a + d g(u)
- *   truncation t   -log S(t), S(t) = sum_k w_k e^{-mu_k t}
+ *   truncation t   -log S(t), S(t) = sum_k w_k e^{-mu_k t} (in log space)
  *                  missing mass below t: R_k += v w_k (1 - e^{-mu_k t}) / S(t),
- *                  X_k += the same times t g(mu_k t)
+ *                  X_k += the same times t g(mu_k t)  (capped when not
+ *                  representable: EM_GHOST_LOG_CAP)
  * with g(u) = 1/u - 1/(e^u - 1), the mean of a unit-width truncated exponential
  * (a series near u = 0, where the difference cancels).
  */
@@ -242,6 +243,23 @@ static void block_interval(const em_par *p, const double *lo, const double *hi,
     }
 }
 
+/* Largest log of a truncation pair's missing ("ghost") statistics.  The
+ * log-likelihood term -v log S(t) is always exact (log-sum-exp).  The missing
+ * mass below t, r = v (w_k / S(t)) (1 - e^{-mu_k t}), grows like e^{mu_k t}
+ * and is not representable for mu t > ~709, and X's r t g(mu_k t) sooner.
+ * With lf = log(w_k / S(t)) and the bound
+ *     lb = log v + min(0, log(mu_k t)) + max(0, min(log t, -log mu_k))
+ * (r <= v e^lf min(1, mu_k t), t g <= min(t, 1/mu_k)), lf is lowered to
+ * min(lf, EM_GHOST_LOG_CAP - lb, 700): each pair then adds at most
+ * e^EM_GHOST_LOG_CAP (~1e282) to R_k and to X_k, so a pass of up to 2^63
+ * pairs stays finite.  Pairs within the cap (lf + lb <= 650 and lf <= 700)
+ * are exact; beyond it the pass is exact in its log-likelihood but its R, X
+ * are those of fewer missing points, and EM from them is an ascent heuristic,
+ * not EM.  The Python fit checks stationarity by the gradient and finishes by
+ * a Newton polish of the exact truncated likelihood
+ * (expmix.inference.polish_truncated). */
+#define EM_GHOST_LOG_CAP 650.0
+
 /* truncation pairs (t_j, v_j), in tiles of EM_TILE pairs so that every inner
  * loop is a straight, vectorizable loop over pairs (only per-pair vectors on
  * the stack: log S(t) is formed by a max pass and a sum pass over k).
@@ -255,7 +273,8 @@ static void block_trunc(const em_par *p, const double *t, const double *wt,
                         int64_t n, double *acc)
 {
     const int K = p->K;
-    double ts[EM_TILE], vs[EM_TILE], mx[EM_TILE], sm[EM_TILE], ls[EM_TILE];
+    double ts[EM_TILE], vs[EM_TILE], mx[EM_TILE], sm[EM_TILE], ls[EM_TILE], ltv[EM_TILE],
+           lvv[EM_TILE];
     double *restrict accL = acc + EM_ACC_L;
     for (int64_t i0 = 0; i0 < n; i0 += EM_TILE) {
         int nt = (int)(n - i0 < EM_TILE ? n - i0 : EM_TILE);
@@ -283,8 +302,14 @@ static void block_trunc(const em_par *p, const double *t, const double *wt,
         for (int i = 0; i < EM_TILE; i++) ls[i] = mx[i] + em_log(sm[i]);
         for (int j = 0; j < EM_TILE; j += EM_LANES)
             for (int l = 0; l < EM_LANES; l++) accL[l] -= vs[j + l] * ls[j + l];
+        /* log t and log v per pair, for the cap (see EM_GHOST_LOG_CAP);
+         * -inf at t = 0 or v = 0 (no cap: such pairs add exactly 0) */
+        for (int i = 0; i < EM_TILE; i++) {
+            ltv[i] = em_log(ts[i]);
+            lvv[i] = em_log(vs[i]);
+        }
         for (int k = 0; k < K; k++) {
-            const double lwk = p->logw[k], muk = p->mu[k];
+            const double lwk = p->logw[k], muk = p->mu[k], lmuk = log(p->mu[k]);
             double *restrict accR = acc + EM_ACC_R(k);
             double *restrict accX = acc + EM_ACC_X(k, K);
             for (int j = 0; j < EM_TILE; j += EM_LANES)
@@ -298,9 +323,18 @@ static void block_trunc(const em_par *p, const double *t, const double *wt,
                                     + u2 * (-1.0 / 30240.0 + u2 * (1.0 / 1209600.0))));
                     double direct = (p1 - u * (1.0 + m1)) / (u * p1);
                     double g = em_vm_selm(em_vm_signmask(u - 0.1), series, direct);
-                    double r = vs[i] * em_exp(lwk - ls[i]) * p1;
+                    /* bound of log r (r <= v e^lf min(1, u)) plus log of
+                     * the X factor t g(u) <= min(t, 1/mu_k): lowering lf by
+                     * its excess over the cap keeps both below e^cap */
+                    double lt = ltv[i], lu = lmuk + lt;
+                    double lx = lt < -lmuk ? lt : -lmuk;
+                    double lb = lvv[i] + (lu < 0.0 ? lu : 0.0) + (lx > 0.0 ? lx : 0.0);
+                    double lf = lwk - ls[i], cap = EM_GHOST_LOG_CAP - lb;
+                    lf = lf < cap ? lf : cap;           /* -inf (w_k = 0) stays */
+                    lf = lf < 700.0 ? lf : 700.0;
+                    double r = vs[i] * em_exp(lf) * p1;
                     accR[l] += r;
-                    accX[l] += r * ts[i] * g;
+                    accX[l] += r * (ts[i] * g);   /* t g <= min(t, 1/mu): no overflow */
                 }
         }
     }
@@ -346,6 +380,24 @@ static void run_trunc(const em_par *p, const double *t, const double *wt, int64_
                       double *acc, int path)
 {
     int64_t i = 0;
+    if (path >= 0) {
+        /* The fast kernel's own range test bounds mu t but not the weights:
+         * a block whose missing mass v w_k / S(t) could come near
+         * e^EM_GHOST_LOG_CAP runs the general kernel, which caps it.  Bound:
+         * w_k / S(t) <= e^{mu_min t} / w_min' (w_min' the weight of the
+         * smallest rate), times min(t, 1/mu_min) for X. */
+        double tmax = 0.0, vmax = wt ? 0.0 : 1.0, mu_min = p->mu[0], w_min = p->w[0];
+        for (int64_t j = 0; j < n; j++) tmax = t[j] > tmax ? t[j] : tmax;
+        if (wt)
+            for (int64_t j = 0; j < n; j++) vmax = wt[j] > vmax ? wt[j] : vmax;
+        for (int k = 1; k < p->K; k++)
+            if (p->mu[k] < mu_min) { mu_min = p->mu[k]; w_min = p->w[k]; }
+        if (vmax > 0.0 && tmax > 0.0 && w_min > 0.0) {
+            double lx = tmax < 1.0 / mu_min ? tmax : 1.0 / mu_min;
+            double lb = log(vmax) + mu_min * tmax - log(w_min) + (lx > 1.0 ? log(lx) : 0.0);
+            if (lb > EM_GHOST_LOG_CAP - 10.0) path = -1;
+        }
+    }
     while (i < n) {
         int64_t done = path >= 0 ? em_trunc_fast(path, p, t + i, wt ? wt + i : NULL,
                                                  n - i, acc) : -1;

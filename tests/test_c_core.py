@@ -64,3 +64,15 @@ def test_fast_kinds_against_general_kernel(tmp_path, flags):
     every CPU path, on hostile values."""
     out = build_and_run(tmp_path, KINDS, flags, "tk")
     assert "compared" in out
+
+
+TRUNC_FAR = ["csrc/pass.c", "csrc/fit.c", "csrc/em_dispatch.c", "csrc/em_dispatch_avx2.c",
+             "csrc/em_dispatch_avx512.c", "csrc/tests/test_trunc_far.c"]
+
+
+def test_truncation_far_in_the_tail(tmp_path):
+    """csrc/tests/test_trunc_far.c: the truncation term exact in log space for
+    mu t up to 1e200, the missing-data statistics exact below the cap and
+    finite above it, general and fast kernels, 1 and 3 threads bitwise."""
+    out = build_and_run(tmp_path, TRUNC_FAR, ["-O2", "-fopenmp"], "ttf")
+    assert "compared" in out

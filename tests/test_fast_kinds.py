@@ -108,6 +108,14 @@ def _compare(obs, kind, w, mu, a, b=None, v=None, n_threads=1):
             with np.errstate(over="ignore"):
                 ref = reference(kind, w, mu, a, b, v)
         assert _agree(lf, lg, ref[0], 1e-13 * n), (path, lf, lg, ref[0])
+        if not (np.all(np.isfinite(ref[1])) and np.all(np.isfinite(ref[2]))):
+            # the exact missing mass is beyond 1e308: the general kernel caps
+            # it (EM_GHOST_LOG_CAP in csrc/pass.c), finite in both kernels;
+            # the log-likelihood stays exact (tests/test_truncation_far.py)
+            assert np.all(np.isfinite(Rf)) and np.all(np.isfinite(Xf)), (path, Rf, Xf)
+            assert np.all(np.isfinite(Rg)) and np.all(np.isfinite(Xg)), (path, Rg, Xg)
+            assert abs(lf - ref[0]) <= 1e-11 * abs(ref[0]) + 1e-13 * n
+            continue
         assert _agree(Rf, Rg, ref[1], 1e-250), (path, Rf, Rg, ref[1])
         assert _agree(Xf, Xg, ref[2], 1e-250), (path, Xf, Xg, ref[2])
         # and both agree with the long-double reference itself

@@ -744,8 +744,6 @@ def _mpl():
 
 #: real bugs outside the files this session's reliability helper may edit
 XFAIL = {
-    "_core:truncation mu*t > 700": "csrc pass (truncation term): log S(t) underflows for mu*t > ~703 -> FloatingPointError although the likelihood is finite",
-    "fit:entry times >> 1/rate, K=1": "csrc fit: EM with per-observation truncation converges ever more slowly as mu*t grows and stops 'converged' at a wrong rate (0.63 vs 0.98 at t ~ 80)",
 }
 
 CASES = FIT_MANY + PERSISTENCE + CLI + DASK + OTHER

@@ -52,7 +52,8 @@ from . import _core
 from ._init import starting_points
 from ._threads import effective_n_threads
 from .exceptions import ConvergenceWarning, DegenerateFitError, DegenerateFitWarning
-from .mixture import _STATUS, ExponentialMixture, _rng
+from .mixture import (_STATUS, TRUNCATION_EM_MAX_ITER, ExponentialMixture, _polish_truncated_runs,
+                      _rng)
 from .observations import Observations, _as_float_1d, _check_values
 from .selection import SelectionResult, information_criteria
 
@@ -253,7 +254,9 @@ def _chunk_info(obs: Observations) -> Dict[str, Any]:
     if obs.lower is not None:
         s += float(np.sum(0.5 * (obs.lower + obs.upper)))
         cnt += obs.lower.shape[0]
+    from .inference import _loglik_magnitude
     return dict(n_obs=int(obs.n_obs), total_weight=obs.total_weight,
+                ll_magnitude=_loglik_magnitude(obs),
                 informative=obs.informative_weight(), exposure=exposure,
                 scale_sum=s, scale_n=cnt,
                 has_exact=obs.exact is not None, has_right=obs.right is not None,
@@ -310,6 +313,13 @@ def _group_pass(requests, n_threads, *chunks):
             rows.append(np.concatenate(([ll, wt], R, X)))
         out.append(rows)
     return out
+
+
+def _group_derivatives(w, mu, *chunks):
+    """Gradient and Hessian of the log-likelihood in phi = (w, mu) per chunk
+    (a task on a worker; :func:`expmix.inference._raw_derivatives`)."""
+    from .inference import _raw_derivatives
+    return [_raw_derivatives(obs, w, mu) for obs in chunks]
 
 
 # ======================================================================
@@ -554,6 +564,30 @@ class _ChunkedData:
                 continue
             out.append((ll, wt, R, X))
         return out
+
+    def derivatives(self, w, mu):
+        """Gradient and Hessian in phi = (w, mu), summed over the chunks in
+        chunk order (so the sum does not depend on the grouping)."""
+        w = np.ascontiguousarray(w, dtype=np.float64)
+        mu = np.ascontiguousarray(mu, dtype=np.float64)
+        per_chunk: List[Any] = [None] * len(self.chunks)
+        if self.client is None:
+            per_chunk = _group_derivatives(w, mu, *self.chunks)
+        else:
+            futs = []
+            for addr, idx in self.groups:
+                kw = {} if addr is None else dict(workers=[addr], allow_other_workers=True)
+                futs.append(self.client.submit(_group_derivatives, w, mu,
+                                               *[self.chunks[i] for i in idx], pure=False, **kw))
+            for (addr, idx), res in zip(self.groups, self.client.gather(futs)):
+                for i, r in zip(idx, res):
+                    per_chunk[i] = r
+        G = np.zeros(2 * w.shape[0])
+        H = np.zeros((2 * w.shape[0],) * 2)
+        for g, h in per_chunk:
+            G += g
+            H += h
+        return G, H
 
     def release(self):
         """Drop the chunk futures (the workers free the observation sets)."""
@@ -1032,6 +1066,8 @@ class DaskExponentialMixture(ExponentialMixture):
 
     def _fit_chunked(self, data: _ChunkedData, kinds):
         K, starts, opts, _ = self._prepare(data)
+        if any(inf["has_trunc"] for inf in data.infos):     # as ExponentialMixture._fit
+            opts["max_iter"] = min(opts["max_iter"], TRUNCATION_EM_MAX_ITER)
         gens = [_em_fit(s[0], s[1], **opts) for s in starts]
         runs = _run_lockstep(data, gens)
         return self._finish(runs, starts, data, kinds, K)
@@ -1062,6 +1098,14 @@ class DaskExponentialMixture(ExponentialMixture):
             warnings.warn(f"{len(runs) - len(sound)} of {len(runs)} restarts degenerated "
                           "(a rate diverged, typically on exact zeros) and were set aside",
                           DegenerateFitWarning, stacklevel=stacklevel)
+        if any(inf["has_trunc"] for inf in data.infos):
+            # per-observation entry times: the Newton polish of the in-memory
+            # fit (ExponentialMixture._fit), with chunked sums
+            def F(w, mu):
+                r = data.evaluate([(w, mu)])[0]
+                return (-math.inf, 1.0) if r is None else (float(r[0]), float(r[1]))
+            _polish_truncated_runs(None, sound, 1, F=F, derivs=data.derivatives,
+                                   magnitude=data.total("ll_magnitude"))
         best = max(sound, key=lambda r: r["loglik"])
         if not any(r["status"] == 0 for r in sound):
             warnings.warn(
@@ -1231,6 +1275,8 @@ def _select_chunked(data: _ChunkedData, kinds, n_components, criterion, kwargs):
             continue
         model = DaskExponentialMixture(K, **kwargs)
         _, starts, opts, pseudo = model._prepare(data, pseudo)
+        if any(inf["has_trunc"] for inf in data.infos):     # as ExponentialMixture._fit
+            opts["max_iter"] = min(opts["max_iter"], TRUNCATION_EM_MAX_ITER)
         jobs.append((K, model, (starts, opts)))
     gens, owners = [], []
     for j, (K, model, prep) in enumerate(jobs):

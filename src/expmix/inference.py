@@ -253,6 +253,14 @@ def loglik_derivatives(obs: Observations, w, mu, block: int = BLOCK):
     hess : ndarray (2K - 1, 2K - 1)
         In the parametrization ``theta = (w_1..w_{K-1}, mu_1..mu_K)``.
     """
+    G, H = _raw_derivatives(obs, w, mu, block)
+    A = _constraint_matrix(np.asarray(w).shape[0])
+    return A.T @ G, A.T @ H @ A
+
+
+def _raw_derivatives(obs: Observations, w, mu, block: int = BLOCK):
+    """Gradient (2K,) and Hessian (2K, 2K) in phi = (w_1..w_K, mu_1..mu_K),
+    the weights treated as free (no constraint applied)."""
     w = np.asarray(w, dtype=np.float64)
     mu = np.asarray(mu, dtype=np.float64)
     K = w.shape[0]
@@ -269,8 +277,7 @@ def loglik_derivatives(obs: Observations, w, mu, block: int = BLOCK):
         H[idx, K + idx] += dwm
         H[K + idx, idx] += dwm
         H[K + idx, K + idx] += dmm
-    A = _constraint_matrix(K)
-    return A.T @ G, A.T @ H @ A
+    return G, H
 
 
 def observed_information(obs: Observations, w, mu, block: int = BLOCK):
@@ -1277,3 +1284,243 @@ def bootstrap(obs: Observations, w, mu, n_bootstrap=200, method="nonparametric",
                            log_likelihood=res["loglik"][ok], method=method,
                            n_bootstrap=n_bootstrap, n_failed=int((~ok).sum()), estimate=est,
                            _accel=accel)
+
+
+# ----------------------------------------------------------------------
+# Newton polish of the truncated-data likelihood
+
+#: stationarity: Newton decrement per unit weight (see polish_truncated)
+POLISH_DECREMENT_TOL = 1e-24
+#: the rounding floor: when Newton can make no more progress (rounding of the
+#: gradient), a point whose decrement per unit weight is below this is
+#: stationary
+POLISH_DECREMENT_FLOOR = 1e-14
+#: below this decrement per unit weight (the quadratic region) a Newton step
+#: within the trust radius is accepted when the log-likelihood does not drop
+#: by more than its rounding error (the predicted gain is below it)
+POLISH_NEAR = 1e-10
+
+
+@dataclass
+class PolishResult:
+    """Outcome of :func:`polish_truncated`.
+
+    Attributes
+    ----------
+    weights, rates : ndarray (K,)
+        The polished parameters (the start when no step was taken).
+    log_likelihood : float
+        Observed-data log-likelihood there (never below the start's).
+    n_iter : int
+        Newton steps taken (accepted).
+    stationary : bool
+        True when the point is a local maximum to working precision: the
+        negative Hessian is positive definite and the Newton decrement
+        ``g^T (-H)^{-1} g`` divided by the total weight is at most
+        ``POLISH_DECREMENT_TOL`` (or at most ``POLISH_DECREMENT_FLOOR`` when
+        no further step raises the computed log-likelihood).
+    decrement : float
+        The Newton decrement per unit weight at the returned point (inf when
+        the Hessian is not negative definite there).
+    """
+
+    weights: np.ndarray
+    rates: np.ndarray
+    log_likelihood: float
+    n_iter: int
+    stationary: bool
+    decrement: float
+
+
+def _psi_derivatives(G, H, w, mu, ref):
+    """Gradient and Hessian in psi = (a_j for j != ref, log mu_1..log mu_K),
+    w = softmax(a) with a_ref = 0 (unconstrained: every psi is feasible),
+    from those in phi = (w, mu) (:func:`_raw_derivatives`)."""
+    K = w.shape[0]
+    free = [j for j in range(K) if j != ref]
+    Gw, Gm = G[:K], G[K:]
+    # J[j, k] = d w_j / d a_k = w_j (delta_jk - w_k), k free
+    J = np.diag(w)[:, free] - np.outer(w, w[free])
+    c = Gw * w
+    C = float(c.sum())
+    wf, cf = w[free], c[free]
+    T = (np.diag(cf) - np.outer(cf, wf) - np.outer(wf, cf) + 2.0 * C * np.outer(wf, wf)
+         - C * np.diag(wf))
+    D = mu
+    g = np.concatenate((J.T @ Gw, D * Gm))
+    Haa = J.T @ H[:K, :K] @ J + T
+    Hab = (J.T @ H[:K, K:]) * D[None, :]
+    Hbb = H[K:, K:] * np.outer(D, D) + np.diag(D * Gm)
+    Hp = np.block([[Haa, Hab], [Hab.T, Hbb]])
+    return g, 0.5 * (Hp + Hp.T)
+
+
+def _from_psi(psi, ref, K):
+    a = np.zeros(K)
+    a[[j for j in range(K) if j != ref]] = psi[:K - 1]
+    a -= a.max()
+    w = np.exp(a)
+    return w / w.sum(), np.exp(psi[K - 1:])
+
+
+def polish_truncated(obs: Observations, w, mu, *, n_threads: int = 1,
+                     max_iter: int = 100) -> PolishResult:
+    r"""Newton polish of the observed-data (e.g. truncated) log-likelihood.
+
+    Missing-data EM for per-observation truncation converges ever more slowly
+    as the entry times move into the tail (the fraction of missing
+    information tends to 1), and its statistics are capped where they are not
+    representable (see ``EM_GHOST_LOG_CAP`` in ``csrc/pass.c``).  This
+    finishes the fit from EM's point by a safeguarded Newton iteration on the
+    exact log-likelihood.
+
+    Parameters
+    ----------
+    obs : Observations
+        The data, truncation pairs included (no common dead time: fit the
+        shifted data).
+    w, mu : array-like (K,)
+        Start (weights > 0 summing to 1, rates > 0).
+    n_threads : int
+        Threads of the likelihood pass (results do not depend on it).
+    max_iter : int
+        Accepted Newton steps at most.
+
+    Returns
+    -------
+    PolishResult
+
+    Notes
+    -----
+    The variables are unconstrained, ``psi = (log(w_j / w_ref), log mu_k)``
+    (softmax weights, log-rates; ``ref`` the largest weight), so every step
+    is feasible.  Gradient and Hessian are analytic
+    (:func:`loglik_derivatives`, O(block K^2) memory, log space for the
+    truncation terms); the log-likelihood of a trial point is one C pass
+    (exact in log space).  A step is the Newton step when ``-H`` is positive
+    definite, otherwise the saddle-free step ``V |Lambda|^{-1} V^T g`` plus a
+    move along the most negative curvature direction (both signs are tried);
+    its largest component is held to a trust radius (1 at the start, halved
+    on each rejection, doubled after a full accepted step).  A step is
+    accepted only if the log-likelihood does not decrease; in the quadratic
+    region (decrement per unit weight <= ``POLISH_NEAR``), where the
+    predicted gain is below the rounding error of the log-likelihood, a full
+    Newton step is accepted when the log-likelihood does not drop by more
+    than that rounding error (~16 eps times the sum of |terms|).  It stops
+    when the point is stationary (see :class:`PolishResult`), when Newton no
+    longer converges quadratically (the rounding floor), after 60
+    consecutive rejections, or at ``max_iter``.
+    """
+    def F(w_, mu_):
+        try:
+            with np.errstate(all="ignore"):
+                ll_, W_, _, _ = _core.pass_stats(obs, np.ascontiguousarray(w_),
+                                                 np.ascontiguousarray(mu_), n_threads)
+        except (FloatingPointError, ValueError):
+            return -np.inf, 1.0
+        return (float(ll_) if np.isfinite(ll_) else -np.inf), float(W_)
+
+    return newton_polish(F, lambda w_, mu_: _raw_derivatives(obs, w_, mu_), w, mu,
+                         max_iter=max_iter, magnitude=_loglik_magnitude(obs))
+
+
+def _loglik_magnitude(obs: Observations) -> float:
+    """sum_i v_i b_i over the finite bounds of every row and truncation pair:
+    times the largest rate, a bound of the sum of |terms| of the
+    log-likelihood (its rounding error is ~eps times that)."""
+    tot = 0.0
+    for x, v in ((obs.exact, obs.exact_w), (obs.right, obs.right_w),
+                 (obs.upper, obs.interval_w), (obs.trunc, obs.trunc_w)):
+        if x is not None and x.shape[0]:
+            tot += float(np.sum(x)) if v is None else float(np.dot(x, v))
+    return tot
+
+
+def newton_polish(F, derivs, w, mu, *, max_iter: int = 100, magnitude: float = 0.0) -> PolishResult:
+    """The iteration of :func:`polish_truncated` with the likelihood supplied:
+    ``F(w, mu) -> (loglik, total weight)`` (loglik -inf where not finite) and
+    ``derivs(w, mu) -> (G, H)``, gradient and Hessian in phi = (w, mu) as
+    :func:`_raw_derivatives` returns them (summed over chunks of data, for
+    instance on a dask cluster); ``magnitude`` as :func:`_loglik_magnitude`
+    (for the rounding error of F)."""
+    w = np.array(w, dtype=np.float64)
+    mu = np.array(mu, dtype=np.float64)
+    w = w / w.sum()
+    K = w.shape[0]
+    ll, W = F(w, mu)
+    W = W if W > 0 else 1.0
+    n_acc = 0
+    radius = 1.0
+    dec = prev_dec = np.inf
+    stationary = False
+    eps = np.finfo(float).eps
+    while True:
+        if not (np.all(w > 0) and np.all(np.isfinite(mu))):
+            break
+        ref = int(np.argmax(w))
+        psi = np.concatenate((np.log(np.delete(w, ref) / w[ref]), np.log(mu)))
+        with np.errstate(all="ignore"):
+            g, H = _psi_derivatives(*derivs(w, mu), w, mu, ref)
+        if not (np.all(np.isfinite(g)) and np.all(np.isfinite(H))):
+            break
+        ev, V = np.linalg.eigh(-H)
+        scale = max(float(np.max(np.abs(ev))), 1e-300)
+        pd = bool(ev[0] > 1e-13 * scale)
+        gv = V.T @ g
+        dec = float(np.sum(gv * gv / ev)) / W if pd else np.inf
+        if pd and dec <= POLISH_DECREMENT_TOL:
+            stationary = True
+            break
+        # the quadratic region: the predicted gain W dec / 2 is below what the
+        # log-likelihood can resolve, so steps are judged by the gradient
+        near = pd and dec <= POLISH_NEAR
+        if near and dec >= 0.25 * prev_dec:
+            # Newton no longer converges quadratically: the rounding floor
+            stationary = dec <= POLISH_DECREMENT_FLOOR
+            break
+        if n_acc >= max_iter:
+            break
+        prev_dec = dec
+        # rounding error of F: ~eps sum |terms| (|log w mu| + mu b per row)
+        noise = 16 * eps * (float(np.max(mu)) * magnitude
+                            + W * (2.0 + float(np.max(np.abs(np.log(mu)))) - float(np.log(np.min(w)))))
+        if pd:
+            p_full = V @ (gv / ev)
+        else:
+            # saddle-free Newton: |eigenvalues|, so that directions of
+            # negative curvature are climbed; on a ridge of symmetry (two
+            # equal rates: zero gradient along the split) also step along
+            # the most negative direction, both signs tried
+            p_full = V @ (gv / np.maximum(np.abs(ev), 1e-8 * scale))
+            if ev[0] < 0:
+                p_full = p_full + V[:, 0] * (np.sign(gv[0]) or 1.0) * max(radius, 0.1)
+        accepted = False
+        flipped = False
+        for _ in range(60):
+            step = p_full
+            big = float(np.max(np.abs(step)))
+            if big > radius:
+                step = step * (radius / big)
+            w1, mu1 = _from_psi(psi + step, ref, K)
+            ll1, _ = F(w1, mu1)
+            ok = np.all(w1 > 0) and np.all(np.isfinite(mu1)) and np.all(mu1 > 0)
+            if ok and (ll1 >= ll or (near and big <= radius and ll1 >= ll - noise)):
+                w, mu, ll = w1, mu1, ll1
+                n_acc += 1
+                accepted = True
+                if big <= radius:
+                    radius = min(2.0 * radius, 4.0)
+                break
+            radius = 0.5 * min(radius, big)
+            if not pd and ev[0] < 0 and not flipped and radius < 1e-3:
+                # the other side of the ridge
+                flipped = True
+                radius = 1.0
+                p_full = p_full - 2.0 * V[:, 0] * (V[:, 0] @ p_full)
+        if not accepted:
+            stationary = pd and dec <= POLISH_DECREMENT_FLOOR
+            break
+    if stationary and not np.isfinite(dec):
+        stationary = False
+    return PolishResult(weights=w, rates=mu, log_likelihood=float(ll), n_iter=n_acc,
+                        stationary=bool(stationary), decrement=float(dec))

@@ -505,9 +505,13 @@ class ExponentialMixture(_Params):
         starts = starting_points(None, None, K, int(self.n_init), self.init, rng,
                                  weights_init=w0, rates_init=mu0, obs=obs)
         scale = float(_core.data_scale(obs))
+        if obs.trunc is not None and K > 1 and w0 is None and mu0 is None:
+            starts = list(starts) + _truncation_starts(obs, K, n_threads, scale)
         accel = 1 if self.acceleration == "squarem" else 0
         keep_history = int(self.max_iter) <= HISTORY_MAX_ITER
         opts: Dict[str, Any] = dict(max_iter=int(self.max_iter), tol=float(self.tol), accel=accel, scale=scale)
+        if obs.trunc is not None:       # EM crawls here; the Newton polish finishes
+            opts["max_iter"] = min(opts["max_iter"], TRUNCATION_EM_MAX_ITER)
         n_rows = obs.n_obs
         runs = []
         if len(starts) > 1 and n_rows <= BATCH_RESTART_MAX_OBS and n_threads > 1:
@@ -553,6 +557,8 @@ class ExponentialMixture(_Params):
             warnings.warn(f"{len(runs) - len(sound)} of {len(runs)} restarts degenerated "
                           "(a rate diverged, typically on exact zeros) and were set aside",
                           DegenerateFitWarning, stacklevel=3)
+        if obs.trunc is not None:
+            _polish_truncated_runs(obs, sound, n_threads)
         best = max(sound, key=lambda r: r["loglik"])
         if not any(r["status"] == 0 for r in sound):
             warnings.warn(
@@ -1170,3 +1176,62 @@ def _goodness_of_fit(self, *, n_bootstrap=199, random_state=None):
 
 
 ExponentialMixture.goodness_of_fit = _goodness_of_fit  # type: ignore[attr-defined]
+
+
+#: EM iterations at most before the Newton polish, for data with
+#: per-observation entry times (where EM's progress per pass vanishes as the
+#: entry times move into the tail)
+TRUNCATION_EM_MAX_ITER = 300
+
+
+def _polish_truncated_runs(obs: Observations, runs: List[Dict[str, Any]], n_threads: int,
+                           F=None, derivs=None, magnitude: float = 0.0) -> None:
+    """Finish each restart of a fit with per-observation truncation pairs by a
+    Newton polish of the exact truncated likelihood (in place).
+
+    Missing-data EM crawls when the entry times lie far in the tail (the
+    fraction of missing information tends to 1) and its convergence test on
+    the change of the log-likelihood then stops it early.  The polish
+    (:func:`expmix.inference.newton_polish`) never lowers the likelihood; the
+    run's status becomes 0 ("converged") when the polished point is
+    stationary (Newton decrement per unit weight <= 1e-24, negative definite
+    Hessian), 1 ("max_iter") otherwise.  Degenerate restarts (a vanished
+    weight) keep EM's result.  ``F``, ``derivs`` and ``magnitude`` replace
+    the in-process likelihood (the dask path; see newton_polish)."""
+    from .inference import newton_polish, polish_truncated
+    for r in runs:
+        if r.get("kind") or r["status"] < 0 or not np.all(np.asarray(r["w"]) > 0):
+            continue
+        if F is None:
+            res = polish_truncated(obs, r["w"], r["mu"], n_threads=n_threads)
+        else:
+            res = newton_polish(F, derivs, r["w"], r["mu"], magnitude=magnitude)
+        if not np.isfinite(res.log_likelihood):
+            continue
+        r["w"], r["mu"] = np.array(res.weights), np.array(res.rates)
+        r["loglik"] = float(res.log_likelihood)
+        r["status"] = 0 if res.stationary else 1
+        r["n_iter"] = int(r["n_iter"]) + int(res.n_iter)
+        r["polish"] = res
+
+
+def _truncation_starts(obs: Observations, K: int, n_threads: int, scale: float):
+    """One more start for data with per-observation entry times: rates spread
+    geometrically (factors e^{1.5} .. e^{-1.5}) around the K = 1 truncated MLE,
+    equal weights.  The data-driven starts read the values x, which for
+    entry times far in the tail sit near the entry times rather than near
+    the excess x - t that the rates describe; the K = 1 fit (EM + Newton
+    polish, exact and unique) has the right scale."""
+    from .inference import polish_truncated
+    w = np.ones(1)
+    mu = np.array([1.0 / scale])
+    try:
+        _core.fit(obs, w, mu, n_threads=n_threads, history=False, max_iter=200, tol=1e-8,
+                  scale=scale)
+        res = polish_truncated(obs, w, mu, n_threads=n_threads)
+    except (FloatingPointError, ValueError):
+        return []
+    mu1 = float(res.rates[0])
+    if not (np.isfinite(mu1) and mu1 > 0):
+        return []
+    return [(np.full(K, 1.0 / K), mu1 * np.exp(np.linspace(1.5, -1.5, K)))]
