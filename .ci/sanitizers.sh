@@ -169,6 +169,7 @@ DISPATCH="$OUT/disp.o $OUT/avx2.o $OUT/avx512.o"
 # phase 2: the fuzzers and the C tests (longest first)
 job fuzz_pass fuzz_pass
 job kinds_omp c_test kinds_omp "-fopenmp" "$OUT/pass_omp.o" "$OUT/fit_omp.o" $DISPATCH csrc/tests/test_kinds.c
+job trunc_far_omp c_test trunc_far_omp "-fopenmp" "$OUT/pass_omp.o" "$OUT/fit_omp.o" $DISPATCH csrc/tests/test_trunc_far.c
 job core_omp c_test core_omp "-fopenmp" "$OUT/pass_omp.o" "$OUT/fit_omp.o" $DISPATCH csrc/tests/test_core.c
 job core_serial c_test core_serial "" "$OUT/pass_ser.o" "$OUT/fit_ser.o" $DISPATCH csrc/tests/test_core.c
 job alloc_omp c_test alloc_omp "-fopenmp -DEM_TEST_MALLOC_HOOK" "$OUT/pass_hook.o" "$OUT/fit_hook.o" $DISPATCH csrc/tests/test_alloc.c
