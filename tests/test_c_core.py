@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+import cbuild
+
 ROOT = Path(__file__).resolve().parents[1]
 CC = os.environ.get("CC", "cc")
 
@@ -14,10 +16,7 @@ pytestmark = pytest.mark.skipif(shutil.which(CC) is None or not (ROOT / "csrc").
 
 
 def build_and_run(tmp_path, sources, flags, name):
-    exe = tmp_path / name
-    cmd = [CC, "-std=c11", *flags, f"-I{ROOT / 'csrc'}", *[str(ROOT / s) for s in sources],
-           "-lm", "-o", str(exe)]
-    subprocess.run(cmd, check=True, capture_output=True, text=True)
+    exe = cbuild.build(sources, flags, tmp_path / name)
     out = subprocess.run([str(exe)], capture_output=True, text=True, timeout=600)
     last = out.stdout.strip().splitlines()[-1]
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
@@ -33,8 +32,14 @@ def test_core_openmp(tmp_path):
     build_and_run(tmp_path, CORE, ["-O2", "-fopenmp"], "tc_omp")
 
 
+#: the flags setup.py compiles the extension with (without OpenMP here)
+SETUP_FLAGS = ["-O3", "-std=gnu11", "-fno-math-errno", "-fno-trapping-math"]
+
+
 def test_core_without_openmp(tmp_path):
-    build_and_run(tmp_path, CORE, ["-O2"], "tc_serial")
+    """Serial, with setup.py's flags (the objects of the dispatched kernels are
+    shared with the setup-flags build of test_kinds.c)."""
+    build_and_run(tmp_path, CORE, SETUP_FLAGS, "tc_serial")
 
 
 def test_vmath(tmp_path):
@@ -54,9 +59,7 @@ KINDS = ["csrc/pass.c", "csrc/fit.c", "csrc/em_dispatch.c", "csrc/em_dispatch_av
          "csrc/em_dispatch_avx512.c", "csrc/tests/test_kinds.c"]
 
 
-@pytest.mark.parametrize("flags", [["-O2", "-fopenmp"],
-                                   ["-O3", "-std=gnu11", "-fno-math-errno", "-fno-trapping-math",
-                                    "-fopenmp"]],
+@pytest.mark.parametrize("flags", [["-O2", "-fopenmp"], SETUP_FLAGS + ["-fopenmp"]],
                          ids=["O2", "setup-flags"])
 def test_fast_kinds_against_general_kernel(tmp_path, flags):
     """csrc/tests/test_kinds.c: the fast right/interval/truncation kernels equal
