@@ -16,7 +16,7 @@
  * the tiles' products carried as 2^EX * M), with an exp built for this ISA
  * (emz_exp8, em_vmath_avx512.h): the 8-entry table 2^(j/8) lives in one
  * register and is read with vpermpd (no gather), so the polynomial needs
- * degree 7 only, and vscalefpd applies 2^floor(m/8): 16 operations per 8
+ * degree 7 only, and vscalefpd applies 2^floor(m/8): 14 operations per 8
  * exps instead of ~20 for em_exp_k and ~50 for em_exp.
  * The exponent arguments are computed in units of ln2/8 (8 log2 e folded
  * into the coefficients), which saves the Cody-Waite reduction.
