@@ -10,8 +10,11 @@
 #pragma GCC target("avx2,fma")
 #endif
 #include "em_internal.h"
-#define EMK(name) name##_avx2
+#define EMK(name) name##_avx2c
 #include "em_kernel_exact.h"
+#include "em_kernel_exact_avx2.h"
+#undef EMK
+#define EMK(name) name##_avx2
 #include "em_kernel_interval.h"
 #include "em_kernel_trunc.h"
 #if defined(__clang__)

@@ -50,7 +50,33 @@ CASES = [
     (9, 700, [1 / 9] * 9, [2.0 ** -k for k in range(9)]),     # K > 8: general kernel
     (2, 500, [0.5, 0.5], [1e40, 1.0]),                        # huge D: fallback path
     (3, 640, [0.3, 0.3, 0.4], [1.0, 1.5, 1.2]),               # overlapping rates
+    # D + log K = 72.5, near EM_FAST_DMAX = 80: the tile products of the sums
+    # (carried as 2^EX * M) reach e^580; points of the slow component have
+    # exp arguments ~ -1e31 (clamped, dropped)
+    (3, 2048 * 2 + 64, [1 / 3] * 3, [1e-30, 1.0, 10.0]),
 ]
+
+# exp arguments d = log 2 - x spread over the drop threshold -600
+DROP_X = np.linspace(590.0, 610.0, 64 * 40)
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_pass_drop_threshold(path, weighted):
+    w, mu = np.array([0.5, 0.5]), np.array([1.0, 2.0])
+    x = DROP_X
+    v = np.linspace(0.5, 2.0, x.size) if weighted else np.ones(x.size)
+    obs = from_samples(x, v if weighted else None)
+    assert _core.set_cpu_dispatch(path) == path
+    ll, tot, R, X = _core.pass_stats(obs, w, mu, 1)
+    rll, rR, rX = reference_stats(x, v, w, mu)
+    assert ll == pytest.approx(rll, rel=1e-13)
+    np.testing.assert_allclose(R[0], rR[0], rtol=1e-13)
+    np.testing.assert_allclose(X[0], rX[0], rtol=1e-13)
+    # the second component's responsibilities are below e^-580: dropped
+    # (exactly 0) or tiny and normal, never subnormal
+    assert R[1] == 0.0 or (R[1] >= 2.2250738585072014e-308 and R[1] < 1e-250)
+
 
 
 @pytest.mark.parametrize("path", PATHS)
