@@ -29,6 +29,22 @@
 
 #define EMIZ_KMAX 8
 
+/* Sanitizer builds (ASan: -O1, every body instrumented, minutes of compile
+ * time) run every K through the K = 8 body with phantom components, whose
+ * terms are exactly zero; other builds have one body per K. */
+#ifndef EMZ_KINDS_LEAN
+#if defined(__SANITIZE_ADDRESS__)
+#define EMZ_KINDS_LEAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define EMZ_KINDS_LEAN 1
+#endif
+#endif
+#endif
+#ifndef EMZ_KINDS_LEAN
+#define EMZ_KINDS_LEAN 0
+#endif
+
 typedef struct emiz_const {
     /* per call, components in the order of perm (0' first) */
     double lwd8[EMIZ_KMAX], md8[EMIZ_KMAX], mus8[EMIZ_KMAX], imu[EMIZ_KMAX], mus[EMIZ_KMAX];
@@ -265,12 +281,27 @@ emiz_general(const int KK, const int WEIGHTED, const emiz_const *restrict C,
         if (vt) emiz_general(KK, 1, C, at, ht, vt, tot);                                     \
         else emiz_general(KK, 0, C, at, ht, NULL, tot);                                      \
     }
+#if !EMZ_KINDS_LEAN
 EMIZ_DEF(2)
 EMIZ_DEF(3)
 EMIZ_DEF(4)
 EMIZ_DEF(5)
 EMIZ_DEF(6)
 EMIZ_DEF(7)
+#else
+#define emiz_uniform_2 emiz_uniform_8
+#define emiz_uniform_3 emiz_uniform_8
+#define emiz_uniform_4 emiz_uniform_8
+#define emiz_general_2 emiz_general_8
+#define emiz_general_3 emiz_general_8
+#define emiz_general_4 emiz_general_8
+#define emiz_uniform_5 emiz_uniform_8
+#define emiz_uniform_6 emiz_uniform_8
+#define emiz_uniform_7 emiz_uniform_8
+#define emiz_general_5 emiz_general_8
+#define emiz_general_6 emiz_general_8
+#define emiz_general_7 emiz_general_8
+#endif
 EMIZ_DEF(8)
 #undef EMIZ_DEF
 
@@ -297,13 +328,17 @@ int64_t em_interval_fast_avx512(const em_par *p, const double *restrict lo,
     if (K < 2 || K > EMIZ_KMAX) return em_interval_fast_avx512c(p, lo, hi, wt, n, acc);
     if (!em_fast_reference(mu, p->logw_mu, K, EMI_DMAX, perm, &D)) return -1;
     const double lw0 = p->logw[perm[0]], mu0 = mu[perm[0]];
-    for (int k = 0; k < K; k++) {
-        int pk = perm[k];
-        C.lwd8[k] = (p->logw[pk] - lw0) * EMZ_L2E8;
-        C.md8[k] = (mu[pk] - mu0) * EMZ_L2E8;
+    for (int k = 0; k < EMIZ_KMAX; k++) {
+        /* k >= K: phantom components (location factor e^-inf = 0: exactly
+         * zero terms; used by the K = 8 body for every K in lean builds) */
+        int pk = perm[k < K ? k : 0];
+        C.lwd8[k] = k < K ? (p->logw[pk] - lw0) * EMZ_L2E8 : -INFINITY;
+        C.md8[k] = k < K ? (mu[pk] - mu0) * EMZ_L2E8 : 0.0;
         C.mus8[k] = mu[pk] * EMZ_L2E8;
         C.mus[k] = mu[pk];
         C.imu[k] = p->inv_mu[pk];
+        C.cd8[k] = -INFINITY;
+        C.fd8[k] = C.h0[k] = C.h1[k] = 0.0;
     }
     C.lw0 = lw0;
     C.mu0 = mu0;

@@ -29,6 +29,22 @@
 
 #define EMTZ_KMAX 8
 
+/* Sanitizer builds (ASan: -O1, every body instrumented, minutes of compile
+ * time) run every K through the K = 8 body with phantom components, whose
+ * terms are exactly zero; other builds have one body per K. */
+#ifndef EMZ_KINDS_LEAN
+#if defined(__SANITIZE_ADDRESS__)
+#define EMZ_KINDS_LEAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define EMZ_KINDS_LEAN 1
+#endif
+#endif
+#endif
+#ifndef EMZ_KINDS_LEAN
+#define EMZ_KINDS_LEAN 0
+#endif
+
 static inline __attribute__((always_inline)) __m512d emtz_gser(__m512d u)
 {
     /* g(u) = 1/u - 1/(e^u - 1) = 1/2 - u/12 + u^3/720 - u^5/30240 + u^7/1209600 */
@@ -166,23 +182,27 @@ int64_t em_trunc_fast_avx512(const em_par *p, const double *restrict t,
     int64_t done = 0, ntile = n / 64;
     if (K < 2 || K > EMTZ_KMAX) return em_trunc_fast_avx512c(p, t, wt, n, acc);
     if (!em_fast_reference(mu, p->logw, K, EMT_DMAX, perm, &Dw)) return -1;
-    for (int k = 0; k < K; k++) {
-        cw[k] = k == 0 ? 1.0 : em_exp(p->logw[perm[k]] - p->logw[perm[0]]);
-        md[k] = mu[perm[k]] - mu[perm[0]];
-        imu[k] = p->inv_mu[perm[k]];
-        mus[k] = mu[perm[k]];
+    for (int k = 0; k < EMTZ_KMAX; k++) {
+        int pk = perm[k < K ? k : 0];
+        /* k >= K: phantom components (c_k = 0: exactly zero terms) */
+        cw[k] = k == 0 ? 1.0 : k < K ? em_exp(p->logw[pk] - p->logw[perm[0]]) : 0.0;
+        md[k] = k < K ? mu[pk] - mu[perm[0]] : 0.0;
+        imu[k] = p->inv_mu[pk];
+        mus[k] = mu[pk];
     }
     const double lw0 = p->logw[perm[0]], mu0 = mu[perm[0]];
     /* e^{mu_0' t} c_k must stay finite (as in em_kernel_trunc.h) */
     const double tmax = (EMT_UMAX - Dw) / mu0;
     if (ntile == 0) return 0;
-    switch (K) {
+    switch (EMZ_KINDS_LEAN ? 8 : K) {
+#if !EMZ_KINDS_LEAN
         EMTZ_CASE(2)
         EMTZ_CASE(3)
         EMTZ_CASE(4)
         EMTZ_CASE(5)
         EMTZ_CASE(6)
         EMTZ_CASE(7)
+#endif
         default:
         EMTZ_CASE(8)
     }
