@@ -40,8 +40,9 @@
  *    (no division per component); one log and one division per point.
  * Far-tail bins stay in log space (-mu_0' a enters additively), narrow bins
  * keep relative precision through expm1, exp arguments are clamped at -708
- * (no subnormal results) as in the other kernels.  Only em_exp, em_expm1 and
- * em_log (em_vmath.h, tested bounds) are used.
+ * (no subnormal results) as in the other kernels.  Only em_exp_k (its
+ * domain [-708.3, 709] holds: arguments in [-708, 80]), em_expm1 and em_log
+ * (em_vmath.h, tested bounds) are used.
  */
 
 #define EMI_TILE 64
@@ -134,7 +135,7 @@ typedef struct emi_const {
     if ((k) < KK) {                                                          \
         double dd = cd[k] + del * fd[k] - md[k] * ai;                        \
         dd = dd < -708.0 ? -708.0 : dd;                                      \
-        double e = em_exp(dd) * kp[k];                                       \
+        double e = em_exp_k(dd) * kp[k];                                     \
         E[k][j + l] = e;                                                     \
         s += e;                                                              \
     }
@@ -210,7 +211,7 @@ static EMI_NOINLINE void EMK(emi_uniform_##KK##_##WEIGHTED)(                 \
         double pk = -m1;                                                     \
         double dd = lwd[k] - md[k] * ai;                                     \
         dd = dd < -708.0 ? -708.0 : dd;                                      \
-        double t = ((k) == 0 ? 1.0 : em_exp(dd)) * kp[k];                    \
+        double t = ((k) == 0 ? 1.0 : em_exp_k(dd)) * kp[k];                  \
         double u2 = u * u;                                                   \
         double ser = pk * di * (0.5 + u * (-1.0 / 12.0 + u2 * (1.0 / 720.0   \
                      + u2 * (-1.0 / 30240.0 + u2 * (1.0 / 1209600.0)))));    \

@@ -23,7 +23,9 @@
  *    lane and tile of the product of mantissas, unit weights) or per point
  *    (weights, em_log in a loop gcc vectorizes);  location factors
  *    e^{log(w_k/w_0') - Dmu_k a} below e^-708 and the bin term d e^{-u}
- *    beyond u = 708 are dropped (exactly 0) rather than clamped.
+ *    beyond u = 708 are dropped (exactly 0) rather than clamped; vectors of
+ *    left-censored points (a = 0 in all 8 lanes) reuse the location factors
+ *    at a = 0 (K - 1 exps fewer per point).
  */
 #include "em_vmath_avx512.h"
 
@@ -168,8 +170,11 @@ emiz_general(const int KK, const int WEIGHTED, const emiz_const *restrict C,
     __m512d aL = _mm512_setzero_pd(), aW = _mm512_setzero_pd(), aE = _mm512_setzero_pd();
     __m512d T[EMIZ_KMAX][8], TG[EMIZ_KMAX][8], MS[8], ES[8], PRE[8];
     double pbuf[8], lbuf[64], sbuf[64];
+    __m512d vt0[EMIZ_KMAX];    /* location factors at a = 0 (left-censored) */
     for (int k = 0; k < KK; k++) {
         vlwd[k] = _mm512_set1_pd(C->lwd8[k]);
+        vt0[k] = _mm512_maskz_mov_pd(_mm512_cmp_pd_mask(vlwd[k], lo, _CMP_GE_OQ),
+                                     emz_exp8(_mm512_max_pd(vlwd[k], lo), tab));
         vmd[k] = _mm512_set1_pd(C->md8[k]);
         vmus8[k] = _mm512_set1_pd(-C->mus8[k]);
         vmus[k] = _mm512_set1_pd(C->mus[k]);
@@ -181,6 +186,7 @@ emiz_general(const int KK, const int WEIGHTED, const emiz_const *restrict C,
         __m512d ai = _mm512_loadu_pd(at + 8 * j);
         __m512d di = _mm512_sub_pd(_mm512_loadu_pd(ht + 8 * j), ai);
         __m512d s = _mm512_setzero_pd();
+        const __mmask8 azero = _mm512_cmp_pd_mask(ai, _mm512_setzero_pd(), _CMP_EQ_OQ);
         for (int k = 0; k < KK; k++) {
             /* bin probability p_k = -expm1(-mu_k d), e^{-mu_k d} */
             __m512d x = _mm512_mul_pd(vmus8[k], di);
@@ -207,9 +213,14 @@ emiz_general(const int KK, const int WEIGHTED, const emiz_const *restrict C,
                 s = pk;
             } else {
                 /* location factor e^{log(w_k/w_0') - Dmu_k a}, dropped below e^-708 */
-                __m512d v = _mm512_fnmadd_pd(vmd[k], ai, vlwd[k]);
-                __mmask8 keep = _mm512_cmp_pd_mask(v, lo, _CMP_GE_OQ);
-                __m512d tk = _mm512_maskz_mov_pd(keep, emz_exp8(_mm512_max_pd(v, lo), tab));
+                __m512d tk;
+                if (azero == 0xff) {
+                    tk = vt0[k];    /* [0, u): the same factor for every point */
+                } else {
+                    __m512d v = _mm512_fnmadd_pd(vmd[k], ai, vlwd[k]);
+                    __mmask8 keep = _mm512_cmp_pd_mask(v, lo, _CMP_GE_OQ);
+                    tk = _mm512_maskz_mov_pd(keep, emz_exp8(_mm512_max_pd(v, lo), tab));
+                }
                 __m512d tp = _mm512_mul_pd(tk, pk);
                 T[k][j] = tp;
                 TG[k][j] = _mm512_mul_pd(tk, tg);

@@ -23,7 +23,8 @@
  * precision for every t (near t = 0 too) -- and
  *   X_k += R_k t g(u) = R_k / mu_k - (v / s) t c_k e_k      (u >= 0.1)
  *        = R_k t g_series(u)                                 (u <  0.1).
- * e_k and expm1(-Dmu_k t) come from one range reduction (em_k_exp_expm1),
+ * e_k and expm1(-Dmu_k t) come from one range reduction (em_exp_expm1_neg
+ * of em_vmath.h),
  * so a pair costs K exponentials (K - 1 exact data), one log per 8 pairs
  * and, for unit weights, one division per 8 pairs (prefix/suffix products).
  * A tile whose mu_0' t + log max c exceeds EMT_UMAX (e^{mu_0' t} would
@@ -41,33 +42,6 @@
 #else
 #define EMT_VECLOOP
 #endif
-
-/* e^x and e^x - 1 for x in [-708, 0] from one Cody-Waite reduction: the
- * same operations as em_exp and em_expm1 of em_vmath.h (so the same
- * results and error bounds, 1 and 1.5 ulp) without their clamps, NaN and
- * signed-zero handling, which this domain does not need.  x must be
- * finite and in [-708, 0]. */
-static inline void EMK(em_k_exp_expm1)(double x, double *ex, double *em1)
-{
-    double rlo;
-    uint64_t n1, n2;
-    double r = em_vm_reduce(x, &rlo, &n1, &n2);
-    double r2 = r * r;
-    double tl = rlo + r2 * (0.5 + r * em_vm_exp_tail(r));
-    double s1 = em_vm_pow2(n1), s2 = em_vm_pow2(n2), s2inv = em_vm_pow2(0u - n2);
-    /* e^x (em_exp) */
-    double hi = 1.0 + r;
-    double lo = (1.0 - hi) + r;
-    double pe = hi + (lo + tl);
-    *ex = (pe * s1) * s2;
-    /* e^x - 1 (em_expm1) */
-    double a = s1 - s2inv;
-    double b = s1 * r;
-    double sm = a + b;
-    double bb = sm - a;
-    double err = (a - (sm - bb)) + (b - bb);
-    *em1 = (sm + (err + s1 * tl)) * s2;
-}
 
 /* The bodies are separate (not inlined) functions, one per KK and weighting
  * (in one big function gcc 12 runs out of inlining budget and calls em_log
@@ -95,31 +69,13 @@ typedef struct emt_const {
 } emt_const;
 #endif
 
-/* e^x - 1 for x in [0, 709]: the operations of em_expm1 (em_vmath.h) without
- * its clamps and special-value selects, which this domain does not need. */
-static inline double EMK(em_k_expm1_pos)(double x)
-{
-    double rlo;
-    uint64_t n1, n2;
-    double r = em_vm_reduce(x, &rlo, &n1, &n2);
-    double r2 = r * r;
-    double tl = rlo + r2 * (0.5 + r * em_vm_exp_tail(r));
-    double s1 = em_vm_pow2(n1), s2 = em_vm_pow2(n2), s2inv = em_vm_pow2(0u - n2);
-    double a = s1 - s2inv;
-    double b = s1 * r;
-    double sm = a + b;
-    double bb = sm - a;
-    double err = (a - (sm - bb)) + (b - bb);
-    return (sm + (err + s1 * tl)) * s2;
-}
-
 /* one component k != 0' of the first sweep */
 #define EMT_EXP(k, KK)                                                        \
     if ((k) < KK) {                                                          \
         double xx = -md[k] * ti;                                             \
         double ek, mk;                                                       \
         xx = xx < -708.0 ? -708.0 : xx;                                      \
-        EMK(em_k_exp_expm1)(xx, &ek, &mk);                                   \
+        em_exp_expm1_neg(xx, &ek, &mk);                                   \
         double tk = cw[k] * ek;                                              \
         T[k][j + l] = tk;                                                    \
         M[k][j + l] = mk;                                                    \
@@ -161,7 +117,7 @@ static EMT_NOINLINE void EMK(emt_body_##KK##_##WEIGHTED)(                    \
             double s = 1.0;                                                  \
             EMT_EXP(1, KK) EMT_EXP(2, KK) EMT_EXP(3, KK) EMT_EXP(4, KK)      \
             EMT_EXP(5, KK) EMT_EXP(6, KK) EMT_EXP(7, KK)                     \
-            E1[j + l] = EMK(em_k_expm1_pos)(mu0 * ti);                       \
+            E1[j + l] = em_expm1_pos(mu0 * ti);                       \
             double a0 = lw0 - mu0 * ti;                                      \
             if (WEIGHTED) {                                                  \
                 double v = vt[j + l];                                        \
