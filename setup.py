@@ -122,7 +122,8 @@ extensions = [
                  "csrc/em_kernel_exact.h", "csrc/em_kernel_exact_avx512.h",
                  "csrc/em_vmath_avx512.h", "csrc/em_batch.h", "csrc/em_init.h",
                  "csrc/em_kernel_interval.h", "csrc/em_kernel_trunc.h",
-                 "csrc/em_kernel_exact_avx2.h", "csrc/em_vmath_avx2.h"],
+                 "csrc/em_kernel_exact_avx2.h", "csrc/em_vmath_avx2.h",
+                 "csrc/em_kernel_interval_avx512.h", "csrc/em_kernel_trunc_avx512.h"],
     )
 ]
 

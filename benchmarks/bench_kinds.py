@@ -10,6 +10,10 @@ round of each is kept.  A second table times whole EM fits (plain EM, a fixed
 number of passes) of realistic data sets.
 
     python benchmarks/bench_kinds.py [--n 1000000] [--k 3] [--threads 1] [--repeat 9]
+
+``_core.pass_stats`` validates the data on every call (em_pass: one read of
+the arrays for exact data, three for intervals), which fits do once; the C
+benchmark bench_kinds_c.c times the pass as fits run it.
 """
 import argparse
 import time
@@ -54,6 +58,8 @@ def pass_ratios(n=1_000_000, k=3, threads=1, repeat=9, seed=0):
         "interval, weighted": Observations(lower=lo, upper=lo + 0.05, interval_w=v, n_obs=n),
         "interval, random widths": Observations(lower=lo, upper=lo + rng.uniform(0.025, 0.075, n),
                                                 n_obs=n),
+        "interval, left-censored [0, u)": Observations(lower=np.zeros(n), upper=lo + 0.05,
+                                                         n_obs=n),
         "truncation pairs": Observations(trunc=e, n_obs=n),
         "truncation pairs, weighted": Observations(trunc=e, trunc_w=v, n_obs=n),
         "exact + per-observation entry": Observations(exact=xe, trunc=e, n_obs=n),

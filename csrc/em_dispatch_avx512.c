@@ -14,10 +14,11 @@
 #define EMK(name) name##_avx512c
 #include "em_kernel_exact.h"
 #include "em_kernel_exact_avx512.h"
-#undef EMK
-#define EMK(name) name##_avx512
-#include "em_kernel_interval.h"
 #include "em_kernel_trunc.h"
+#include "em_kernel_trunc_avx512.h"
+#include "em_kernel_interval.h"
+#include "em_kernel_interval_avx512.h"
+#undef EMK
 #if defined(__clang__)
 #pragma clang attribute pop
 #else

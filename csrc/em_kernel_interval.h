@@ -9,7 +9,7 @@
  * start of a block into the lane accumulators acc (layout of em_internal.h),
  * and returns how many points it consumed: it stops at the first tile it
  * cannot take (the caller runs that tile through the general kernel of
- * pass.c and calls again), and returns -1 when it cannot take any (K > 4, a
+ * pass.c and calls again), and returns -1 when it cannot take any (K > 8, a
  * zero weight, parameters outside the range below).
  *
  * Per point and component (u = mu_k d, d = b - a, p_k = 1 - e^{-u}):
@@ -40,8 +40,9 @@
  *    (no division per component); one log and one division per point.
  * Far-tail bins stay in log space (-mu_0' a enters additively), narrow bins
  * keep relative precision through expm1, exp arguments are clamped at -708
- * (no subnormal results) as in the other kernels.  Only em_exp, em_expm1 and
- * em_log (em_vmath.h, tested bounds) are used.
+ * (no subnormal results) as in the other kernels.  Only em_exp_k (its
+ * domain [-708.3, 709] holds: arguments in [-708, 80]), em_expm1 and em_log
+ * (em_vmath.h, tested bounds) are used.
  */
 
 #define EMI_TILE 64
@@ -87,7 +88,7 @@ static inline void EMK(em_k_bin_consts)(double mu, double d0, double *f0, double
 /* The tile bodies are separate (not inlined) functions, one per KK and
  * weighting: in one big function gcc 12 runs out of inlining budget and
  * calls em_log out of line.  Each body adds its lane sums to tot
- * (EMI_NTOT doubles: R[4][8], X[4][8], L[8], W[8], component order of perm);
+ * (EMI_NTOT doubles: R[8][8], X[8][8], L[8], W[8], component order of perm);
  * em_interval_fast scatters them into acc at the end. */
 #if defined(__GNUC__) || defined(__clang__)
 #define EMI_NOINLINE __attribute__((noinline))
@@ -96,28 +97,29 @@ static inline void EMK(em_k_bin_consts)(double mu, double d0, double *f0, double
 #else
 #define EMI_NOINLINE
 #endif
-#define EMI_NTOT (10 * EM_LANES)
+#define EMI_KMAX 8
+#define EMI_NTOT ((2 * EMI_KMAX + 2) * EM_LANES)
 #define EMI_R(k) ((k) * EM_LANES)
-#define EMI_X(k) ((4 + (k)) * EM_LANES)
-#define EMI_L (8 * EM_LANES)
-#define EMI_W (9 * EM_LANES)
+#define EMI_X(k) ((EMI_KMAX + (k)) * EM_LANES)
+#define EMI_L (2 * EMI_KMAX * EM_LANES)
+#define EMI_W ((2 * EMI_KMAX + 1) * EM_LANES)
 
 #ifndef EMI_CONST_DEFINED
 #define EMI_CONST_DEFINED
 /* constants of one call (components in the order of perm, 0' first) and of
  * the reference width */
 typedef struct emi_const {
-    double lwd[4], md[4], imu[4], mus[4], kp[4];    /* per call */
+    double lwd[8], md[8], imu[8], mus[8], kp[8];    /* per call */
     double lw0, mu0;
-    double cd[4], fd[4], h0[4], h1[4], c0, f10;     /* per reference width */
+    double cd[8], fd[8], h0[8], h1[8], c0, f10;     /* per reference width */
 } emi_const;
 #endif
 
 #define EMI_BODY_BEGIN                                                        \
     double A[EMI_NTOT];                                                      \
-    double cd[4], fd[4], md[4], h0[4], h1[4], kp[4], lwd[4], imu[4], mus[4]; \
+    double cd[8], fd[8], md[8], h0[8], h1[8], kp[8], lwd[8], imu[8], mus[8]; \
     const double c0 = C->c0, f10 = C->f10, mu0 = C->mu0, lw0 = C->lw0;       \
-    for (int k = 0; k < 4; k++) {                                            \
+    for (int k = 0; k < EMI_KMAX; k++) {                                     \
         cd[k] = C->cd[k]; fd[k] = C->fd[k]; md[k] = C->md[k];                \
         h0[k] = C->h0[k]; h1[k] = C->h1[k]; kp[k] = C->kp[k];                \
         lwd[k] = C->lwd[k]; imu[k] = C->imu[k]; mus[k] = C->mus[k];          \
@@ -133,7 +135,7 @@ typedef struct emi_const {
     if ((k) < KK) {                                                          \
         double dd = cd[k] + del * fd[k] - md[k] * ai;                        \
         dd = dd < -708.0 ? -708.0 : dd;                                      \
-        double e = em_exp(dd) * kp[k];                                       \
+        double e = em_exp_k(dd) * kp[k];                                     \
         E[k][j + l] = e;                                                     \
         s += e;                                                              \
     }
@@ -151,7 +153,7 @@ static EMI_NOINLINE void EMK(emi_uniform_##KK##_##WEIGHTED)(                 \
     const emi_const *C, const double *restrict at, const double *restrict DL, \
     const double *restrict vt, double *restrict tot)                         \
 {                                                                            \
-    double E[4][EMI_TILE], S[EMI_TILE], PRE[EMI_TILE];                       \
+    double E[8][EMI_TILE], S[EMI_TILE], PRE[EMI_TILE];                       \
     double prod[EM_LANES], suf[EM_LANES];                                    \
     EMI_BODY_BEGIN                                                           \
     (void)vt;                                                                \
@@ -161,7 +163,8 @@ static EMI_NOINLINE void EMK(emi_uniform_##KK##_##WEIGHTED)(                 \
         for (int l = 0; l < EM_LANES; l++) {                                 \
             double ai = at[j + l], del = DL[j + l];                          \
             double s = 1.0;                                                  \
-            EMI_UEXP(1, KK) EMI_UEXP(2, KK) EMI_UEXP(3, KK)                  \
+            EMI_UEXP(1, KK) EMI_UEXP(2, KK) EMI_UEXP(3, KK) EMI_UEXP(4, KK)  \
+            EMI_UEXP(5, KK) EMI_UEXP(6, KK) EMI_UEXP(7, KK)                  \
             double a0 = c0 + del * f10 - mu0 * ai;                           \
             if (WEIGHTED) {                                                  \
                 double v = vt[j + l];                                        \
@@ -193,7 +196,8 @@ static EMI_NOINLINE void EMK(emi_uniform_##KK##_##WEIGHTED)(                 \
             }                                                                \
             A[EMI_R(0) + l] += q;                                            \
             A[EMI_X(0) + l] += q * (ai + (h0[0] + del * h1[0]));             \
-            EMI_UACC(1, KK) EMI_UACC(2, KK) EMI_UACC(3, KK)                  \
+            EMI_UACC(1, KK) EMI_UACC(2, KK) EMI_UACC(3, KK) EMI_UACC(4, KK)  \
+            EMI_UACC(5, KK) EMI_UACC(6, KK) EMI_UACC(7, KK)                  \
         }                                                                    \
     if (!WEIGHTED) A[EMI_W] += (double)EMI_TILE;                             \
     EMI_BODY_END                                                             \
@@ -207,7 +211,7 @@ static EMI_NOINLINE void EMK(emi_uniform_##KK##_##WEIGHTED)(                 \
         double pk = -m1;                                                     \
         double dd = lwd[k] - md[k] * ai;                                     \
         dd = dd < -708.0 ? -708.0 : dd;                                      \
-        double t = ((k) == 0 ? 1.0 : em_exp(dd)) * kp[k];                    \
+        double t = ((k) == 0 ? 1.0 : em_exp_k(dd)) * kp[k];                  \
         double u2 = u * u;                                                   \
         double ser = pk * di * (0.5 + u * (-1.0 / 12.0 + u2 * (1.0 / 720.0   \
                      + u2 * (-1.0 / 30240.0 + u2 * (1.0 / 1209600.0)))));    \
@@ -235,30 +239,38 @@ static EMI_NOINLINE void EMK(emi_general_##KK)(                              \
         EMI_VECLOOP                                                          \
         for (int l = 0; l < EM_LANES; l++) {                                 \
             double ai = at[j + l], di = ht[j + l] - ai;                      \
-            double T[4], TG[4];                                              \
+            double T[8], TG[8];                                              \
             double s = 0.0;                                                  \
             EMI_GEXP(0, KK) EMI_GEXP(1, KK) EMI_GEXP(2, KK) EMI_GEXP(3, KK)  \
+            EMI_GEXP(4, KK) EMI_GEXP(5, KK) EMI_GEXP(6, KK) EMI_GEXP(7, KK)  \
             double v = vt[j + l];                                            \
             double q = v / s;                                                \
             A[EMI_L + l] += v * (lw0 - mu0 * ai + em_log(s));                \
             A[EMI_W + l] += v;                                               \
             EMI_GACC(0, KK) EMI_GACC(1, KK) EMI_GACC(2, KK) EMI_GACC(3, KK)  \
+            EMI_GACC(4, KK) EMI_GACC(5, KK) EMI_GACC(6, KK) EMI_GACC(7, KK)  \
         }                                                                    \
     EMI_BODY_END                                                             \
 }
 
 /* K = 2 runs the K = 3 bodies with a phantom component (kp = 0: exactly
  * zero terms), as in em_kernel_exact.h: gcc 12 leaves the two-component
- * uniform lane loop scalar ("control flow in loop"). */
+ * uniform lane loop scalar ("control flow in loop").  K = 5..7 run the
+ * K = 8 bodies with phantom components likewise (one body instead of four:
+ * compile time, above all under the sanitizers; the AVX-512 path has its
+ * own per-K bodies in em_kernel_interval_avx512.h). */
 EMI_DEF_UNIFORM(1, 0)
 EMI_DEF_UNIFORM(3, 0)
 EMI_DEF_UNIFORM(4, 0)
+EMI_DEF_UNIFORM(8, 0)
 EMI_DEF_UNIFORM(1, 1)
 EMI_DEF_UNIFORM(3, 1)
 EMI_DEF_UNIFORM(4, 1)
+EMI_DEF_UNIFORM(8, 1)
 EMI_DEF_GENERAL(1)
 EMI_DEF_GENERAL(3)
 EMI_DEF_GENERAL(4)
+EMI_DEF_GENERAL(8)
 
 int64_t EMK(em_interval_fast)(const em_par *p, const double *restrict lo,
                               const double *restrict hi, const double *restrict wt,
@@ -266,7 +278,7 @@ int64_t EMK(em_interval_fast)(const em_par *p, const double *restrict lo,
 {
     const int K = p->K;
     const double *mu = p->mu;
-    int perm[4];
+    int perm[EMI_KMAX];
     double D = 0.0, tot[EMI_NTOT];
     emi_const C;
     /* unit weights of the general (differing widths) tiles: that body
@@ -275,9 +287,9 @@ int64_t EMK(em_interval_fast)(const em_par *p, const double *restrict lo,
         1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
         1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
     int64_t i0;
-    if (K > 4) return -1;
+    if (K > EMI_KMAX) return -1;
     if (!em_fast_reference(mu, p->logw_mu, K, EMI_DMAX, perm, &D)) return -1;
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < EMI_KMAX; k++) {
         int pk = perm[k < K ? k : 0];
         C.lwd[k] = k < K ? p->logw[pk] - p->logw[perm[0]] : 0.0;
         C.md[k] = k < K ? mu[pk] - mu[perm[0]] : 0.0;
@@ -304,7 +316,7 @@ int64_t EMK(em_interval_fast)(const em_par *p, const double *restrict lo,
         for (int attempt = 0; attempt < 2 && big; attempt++) {
             if (attempt == 1 || dref < 0.0) {
                 /* (re)compute the constants at the first width of the tile */
-                double f0[4] = {0, 0, 0, 0}, f1[4] = {0, 0, 0, 0};
+                double f0[EMI_KMAX] = {0}, f1[EMI_KMAX] = {0};
                 if (attempt == 0) attempt = 1;
                 dref = ht[0] - at[0];
                 ok = 1;
@@ -340,13 +352,15 @@ int64_t EMK(em_interval_fast)(const em_par *p, const double *restrict lo,
                 switch (K) {
                 case 1: EMK(emi_uniform_1_1)(&C, at, DL, vt, tot); break;
                 case 2: case 3: EMK(emi_uniform_3_1)(&C, at, DL, vt, tot); break;
-                default: EMK(emi_uniform_4_1)(&C, at, DL, vt, tot); break;
+                case 4: EMK(emi_uniform_4_1)(&C, at, DL, vt, tot); break;
+                default: EMK(emi_uniform_8_1)(&C, at, DL, vt, tot); break;
                 }
             } else {
                 switch (K) {
                 case 1: EMK(emi_uniform_1_0)(&C, at, DL, NULL, tot); break;
                 case 2: case 3: EMK(emi_uniform_3_0)(&C, at, DL, NULL, tot); break;
-                default: EMK(emi_uniform_4_0)(&C, at, DL, NULL, tot); break;
+                case 4: EMK(emi_uniform_4_0)(&C, at, DL, NULL, tot); break;
+                default: EMK(emi_uniform_8_0)(&C, at, DL, NULL, tot); break;
                 }
             }
         } else {
@@ -365,7 +379,8 @@ int64_t EMK(em_interval_fast)(const em_par *p, const double *restrict lo,
             switch (K) {
             case 1: EMK(emi_general_1)(&C, at, ht, vt, tot); break;
             case 2: case 3: EMK(emi_general_3)(&C, at, ht, vt, tot); break;
-            default: EMK(emi_general_4)(&C, at, ht, vt, tot); break;
+            case 4: EMK(emi_general_4)(&C, at, ht, vt, tot); break;
+            default: EMK(emi_general_8)(&C, at, ht, vt, tot); break;
             }
         }
     }
@@ -395,4 +410,5 @@ int64_t EMK(em_interval_fast)(const em_par *p, const double *restrict lo,
 #undef EMI_X
 #undef EMI_L
 #undef EMI_W
+#undef EMI_KMAX
 #undef EMI_VECLOOP

@@ -7,7 +7,7 @@
  * which processes whole tiles of EMT_TILE = 64 pairs from the start of a
  * block into the lane accumulators acc, stopping at the first tile it cannot
  * take (the caller runs that tile through block_trunc of pass.c and calls
- * again); -1 when it can take none (K > 4, a zero weight, weights too
+ * again); -1 when it can take none (K > 8, a zero weight, weights too
  * unequal).
  *
  * A pair contributes -v log S(t) to the log-likelihood and, per component,
@@ -23,7 +23,8 @@
  * precision for every t (near t = 0 too) -- and
  *   X_k += R_k t g(u) = R_k / mu_k - (v / s) t c_k e_k      (u >= 0.1)
  *        = R_k t g_series(u)                                 (u <  0.1).
- * e_k and expm1(-Dmu_k t) come from one range reduction (em_k_exp_expm1),
+ * e_k and expm1(-Dmu_k t) come from one range reduction (em_exp_expm1_neg
+ * of em_vmath.h),
  * so a pair costs K exponentials (K - 1 exact data), one log per 8 pairs
  * and, for unit weights, one division per 8 pairs (prefix/suffix products).
  * A tile whose mu_0' t + log max c exceeds EMT_UMAX (e^{mu_0' t} would
@@ -42,37 +43,10 @@
 #define EMT_VECLOOP
 #endif
 
-/* e^x and e^x - 1 for x in [-708, 0] from one Cody-Waite reduction: the
- * same operations as em_exp and em_expm1 of em_vmath.h (so the same
- * results and error bounds, 1 and 1.5 ulp) without their clamps, NaN and
- * signed-zero handling, which this domain does not need.  x must be
- * finite and in [-708, 0]. */
-static inline void EMK(em_k_exp_expm1)(double x, double *ex, double *em1)
-{
-    double rlo;
-    uint64_t n1, n2;
-    double r = em_vm_reduce(x, &rlo, &n1, &n2);
-    double r2 = r * r;
-    double tl = rlo + r2 * (0.5 + r * em_vm_exp_tail(r));
-    double s1 = em_vm_pow2(n1), s2 = em_vm_pow2(n2), s2inv = em_vm_pow2(0u - n2);
-    /* e^x (em_exp) */
-    double hi = 1.0 + r;
-    double lo = (1.0 - hi) + r;
-    double pe = hi + (lo + tl);
-    *ex = (pe * s1) * s2;
-    /* e^x - 1 (em_expm1) */
-    double a = s1 - s2inv;
-    double b = s1 * r;
-    double sm = a + b;
-    double bb = sm - a;
-    double err = (a - (sm - bb)) + (b - bb);
-    *em1 = (sm + (err + s1 * tl)) * s2;
-}
-
 /* The bodies are separate (not inlined) functions, one per KK and weighting
  * (in one big function gcc 12 runs out of inlining budget and calls em_log
  * and em_expm1 out of line).  Each adds its lane sums to tot
- * (EMT_NTOT doubles: R[4][8], X[4][8], L[8], components in the order of
+ * (EMT_NTOT doubles: R[8][8], X[8][8], L[8], components in the order of
  * perm); em_trunc_fast scatters them into acc at the end. */
 #if defined(__GNUC__) || defined(__clang__)
 #define EMT_NOINLINE __attribute__((noinline))
@@ -81,36 +55,19 @@ static inline void EMK(em_k_exp_expm1)(double x, double *ex, double *em1)
 #else
 #define EMT_NOINLINE
 #endif
-#define EMT_NTOT (9 * EM_LANES)
+#define EMT_KMAX 8
+#define EMT_NTOT ((2 * EMT_KMAX + 1) * EM_LANES)
 #define EMT_R(k) ((k) * EM_LANES)
-#define EMT_X(k) ((4 + (k)) * EM_LANES)
-#define EMT_L (8 * EM_LANES)
+#define EMT_X(k) ((EMT_KMAX + (k)) * EM_LANES)
+#define EMT_L (2 * EMT_KMAX * EM_LANES)
 
 #ifndef EMT_CONST_DEFINED
 #define EMT_CONST_DEFINED
 typedef struct emt_const {
-    double cw[4], md[4], imu[4], mus[4];   /* components in the order of perm */
+    double cw[8], md[8], imu[8], mus[8];   /* components in the order of perm */
     double lw0, mu0;
 } emt_const;
 #endif
-
-/* e^x - 1 for x in [0, 709]: the operations of em_expm1 (em_vmath.h) without
- * its clamps and special-value selects, which this domain does not need. */
-static inline double EMK(em_k_expm1_pos)(double x)
-{
-    double rlo;
-    uint64_t n1, n2;
-    double r = em_vm_reduce(x, &rlo, &n1, &n2);
-    double r2 = r * r;
-    double tl = rlo + r2 * (0.5 + r * em_vm_exp_tail(r));
-    double s1 = em_vm_pow2(n1), s2 = em_vm_pow2(n2), s2inv = em_vm_pow2(0u - n2);
-    double a = s1 - s2inv;
-    double b = s1 * r;
-    double sm = a + b;
-    double bb = sm - a;
-    double err = (a - (sm - bb)) + (b - bb);
-    return (sm + (err + s1 * tl)) * s2;
-}
 
 /* one component k != 0' of the first sweep */
 #define EMT_EXP(k, KK)                                                        \
@@ -118,7 +75,7 @@ static inline double EMK(em_k_expm1_pos)(double x)
         double xx = -md[k] * ti;                                             \
         double ek, mk;                                                       \
         xx = xx < -708.0 ? -708.0 : xx;                                      \
-        EMK(em_k_exp_expm1)(xx, &ek, &mk);                                   \
+        em_exp_expm1_neg(xx, &ek, &mk);                                   \
         double tk = cw[k] * ek;                                              \
         T[k][j + l] = tk;                                                    \
         M[k][j + l] = mk;                                                    \
@@ -142,11 +99,11 @@ static EMT_NOINLINE void EMK(emt_body_##KK##_##WEIGHTED)(                    \
     const emt_const *C, const double *restrict tt, const double *restrict vt, \
     double *restrict tot)                                                    \
 {                                                                            \
-    double T[4][EMT_TILE], M[4][EMT_TILE], E1[EMT_TILE], S[EMT_TILE];        \
+    double T[8][EMT_TILE], M[8][EMT_TILE], E1[EMT_TILE], S[EMT_TILE];        \
     double PRE[EMT_TILE], prod[EM_LANES], suf[EM_LANES], A[EMT_NTOT];        \
-    double cw[4], md[4], imu[4], mus[4];                                     \
+    double cw[8], md[8], imu[8], mus[8];                                     \
     const double lw0 = C->lw0, mu0 = C->mu0;                                 \
-    for (int k = 0; k < 4; k++) {                                            \
+    for (int k = 0; k < EMT_KMAX; k++) {                                            \
         cw[k] = C->cw[k]; md[k] = C->md[k]; imu[k] = C->imu[k];              \
         mus[k] = C->mus[k];                                                  \
     }                                                                        \
@@ -158,8 +115,9 @@ static EMT_NOINLINE void EMK(emt_body_##KK##_##WEIGHTED)(                    \
         for (int l = 0; l < EM_LANES; l++) {                                 \
             double ti = tt[j + l];                                           \
             double s = 1.0;                                                  \
-            EMT_EXP(1, KK) EMT_EXP(2, KK) EMT_EXP(3, KK)                     \
-            E1[j + l] = EMK(em_k_expm1_pos)(mu0 * ti);                       \
+            EMT_EXP(1, KK) EMT_EXP(2, KK) EMT_EXP(3, KK) EMT_EXP(4, KK)      \
+            EMT_EXP(5, KK) EMT_EXP(6, KK) EMT_EXP(7, KK)                     \
+            E1[j + l] = em_expm1_pos(mu0 * ti);                       \
             double a0 = lw0 - mu0 * ti;                                      \
             if (WEIGHTED) {                                                  \
                 double v = vt[j + l];                                        \
@@ -192,31 +150,40 @@ static EMT_NOINLINE void EMK(emt_body_##KK##_##WEIGHTED)(                    \
             EMT_ACC(1, KK, T[1][j + l], M[1][j + l])                         \
             EMT_ACC(2, KK, T[2][j + l], M[2][j + l])                         \
             EMT_ACC(3, KK, T[3][j + l], M[3][j + l])                         \
+            EMT_ACC(4, KK, T[4][j + l], M[4][j + l])                         \
+            EMT_ACC(5, KK, T[5][j + l], M[5][j + l])                         \
+            EMT_ACC(6, KK, T[6][j + l], M[6][j + l])                         \
+            EMT_ACC(7, KK, T[7][j + l], M[7][j + l])                         \
         }                                                                    \
     for (int i = 0; i < EMT_NTOT; i++) tot[i] += A[i];                       \
 }
 
+/* K = 5..7 run the K = 8 bodies with phantom components (c_k = 0: exactly
+ * zero terms; one body instead of four: compile time, above all under the
+ * sanitizers; the AVX-512 path has per-K bodies in em_kernel_trunc_avx512.h) */
 EMT_DEF_BODY(1, 0)
 EMT_DEF_BODY(2, 0)
 EMT_DEF_BODY(3, 0)
 EMT_DEF_BODY(4, 0)
+EMT_DEF_BODY(8, 0)
 EMT_DEF_BODY(1, 1)
 EMT_DEF_BODY(2, 1)
 EMT_DEF_BODY(3, 1)
 EMT_DEF_BODY(4, 1)
+EMT_DEF_BODY(8, 1)
 
 int64_t EMK(em_trunc_fast)(const em_par *p, const double *restrict t,
                            const double *restrict wt, int64_t n, double *restrict acc)
 {
     const int K = p->K;
     const double *mu = p->mu;
-    int perm[4];
+    int perm[EMT_KMAX];
     double Dw = 0.0, tot[EMT_NTOT];
     emt_const C;
     int64_t i0;
-    if (K > 4) return -1;
+    if (K > EMT_KMAX) return -1;
     if (!em_fast_reference(mu, p->logw, K, EMT_DMAX, perm, &Dw)) return -1;
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < EMT_KMAX; k++) {
         int pk = perm[k < K ? k : 0];
         C.cw[k] = k == 0 ? 1.0 : k < K ? em_exp(p->logw[pk] - p->logw[perm[0]]) : 0.0;
         C.md[k] = k < K ? mu[pk] - mu[perm[0]] : 0.0;
@@ -242,14 +209,16 @@ int64_t EMK(em_trunc_fast)(const em_par *p, const double *restrict t,
             case 1: EMK(emt_body_1_1)(&C, tt, vt, tot); break;
             case 2: EMK(emt_body_2_1)(&C, tt, vt, tot); break;
             case 3: EMK(emt_body_3_1)(&C, tt, vt, tot); break;
-            default: EMK(emt_body_4_1)(&C, tt, vt, tot); break;
+            case 4: EMK(emt_body_4_1)(&C, tt, vt, tot); break;
+            default: EMK(emt_body_8_1)(&C, tt, vt, tot); break;
             }
         } else {
             switch (K) {
             case 1: EMK(emt_body_1_0)(&C, tt, NULL, tot); break;
             case 2: EMK(emt_body_2_0)(&C, tt, NULL, tot); break;
             case 3: EMK(emt_body_3_0)(&C, tt, NULL, tot); break;
-            default: EMK(emt_body_4_0)(&C, tt, NULL, tot); break;
+            case 4: EMK(emt_body_4_0)(&C, tt, NULL, tot); break;
+            default: EMK(emt_body_8_0)(&C, tt, NULL, tot); break;
             }
         }
     }
@@ -270,4 +239,5 @@ int64_t EMK(em_trunc_fast)(const em_par *p, const double *restrict t,
 #undef EMT_R
 #undef EMT_X
 #undef EMT_L
+#undef EMT_KMAX
 #undef EMT_VECLOOP

@@ -354,4 +354,53 @@ EM_VM_INLINE double em_exp_k(double x)
     return em_vm_from_bits(em_vm_bits(p) + (ni << 52));
 }
 
+/* ---- appended: domain-restricted helpers of the kinds kernels
+ * (em_kernel_trunc.h; formerly em_k_exp_expm1 / em_k_expm1_pos there).
+ * csrc/tests/test_kinds.c checks them bitwise against em_exp / em_expm1. */
+
+/* e^x and e^x - 1 for x in [-708, 0] from one Cody-Waite reduction: the
+ * same operations as em_exp and em_expm1 of em_vmath.h (so the same
+ * results and error bounds, 1 and 1.5 ulp) without their clamps, NaN and
+ * signed-zero handling, which this domain does not need.  x must be
+ * finite and in [-708, 0]. */
+EM_VM_INLINE void em_exp_expm1_neg(double x, double *ex, double *em1)
+{
+    double rlo;
+    uint64_t n1, n2;
+    double r = em_vm_reduce(x, &rlo, &n1, &n2);
+    double r2 = r * r;
+    double tl = rlo + r2 * (0.5 + r * em_vm_exp_tail(r));
+    double s1 = em_vm_pow2(n1), s2 = em_vm_pow2(n2), s2inv = em_vm_pow2(0u - n2);
+    /* e^x (em_exp) */
+    double hi = 1.0 + r;
+    double lo = (1.0 - hi) + r;
+    double pe = hi + (lo + tl);
+    *ex = (pe * s1) * s2;
+    /* e^x - 1 (em_expm1) */
+    double a = s1 - s2inv;
+    double b = s1 * r;
+    double sm = a + b;
+    double bb = sm - a;
+    double err = (a - (sm - bb)) + (b - bb);
+    *em1 = (sm + (err + s1 * tl)) * s2;
+}
+
+/* e^x - 1 for x in [0, 709]: the operations of em_expm1 (em_vmath.h) without
+ * its clamps and special-value selects, which this domain does not need. */
+EM_VM_INLINE double em_expm1_pos(double x)
+{
+    double rlo;
+    uint64_t n1, n2;
+    double r = em_vm_reduce(x, &rlo, &n1, &n2);
+    double r2 = r * r;
+    double tl = rlo + r2 * (0.5 + r * em_vm_exp_tail(r));
+    double s1 = em_vm_pow2(n1), s2 = em_vm_pow2(n2), s2inv = em_vm_pow2(0u - n2);
+    double a = s1 - s2inv;
+    double b = s1 * r;
+    double sm = a + b;
+    double bb = sm - a;
+    double err = (a - (sm - bb)) + (b - bb);
+    return (sm + (err + s1 * tl)) * s2;
+}
+
 #endif /* EM_VMATH_H */

@@ -4,7 +4,7 @@
  * pass.c (em_kinds_force_general), on every CPU path this machine has, on
  * hostile values: tiny, huge and subnormal bin widths, bins far in the tail,
  * a = 0, t = 0, widths equal to a few ulps and just outside the equal-width
- * tolerance, zero weights, rates far apart, K = 1..5, n not a multiple of
+ * tolerance, zero weights, rates far apart, K = 1..8, n not a multiple of
  * the tile.  Also: the combined exp/expm1 helper against em_exp/em_expm1.
  *
  * Tolerance (stated): |fast - general| <= 1e-12 |general| + floor, with
@@ -21,6 +21,9 @@
  * Build and run (from the repository root):
  *   cc -O2 -std=c11 -fopenmp -Icsrc csrc/pass.c csrc/fit.c csrc/em_dispatch*.c \
  *      csrc/tests/test_kinds.c -lm -o /tmp/tk && /tmp/tk
+ * EM_TEST_QUICK=1 /tmp/tk runs a representative subset (quick parameter
+ * sets K = 1, 3, 8 and the hostile ones, most data sets, 10^5 helper
+ * arguments) for the sanitizer builds.
  */
 #include "expmix.h"
 #include "em_internal.h"
@@ -34,10 +37,6 @@
 
 #include "em_check.h"
 
-/* the helper under test, compiled at this file's flags */
-#define EMK(name) name##_test
-#include "em_kernel_trunc.h"
-#undef EMK
 
 static uint64_t rng_state = 0x243F6A8885A308D3ULL;
 static double urand(void) /* splitmix64 -> (0, 1) */
@@ -168,25 +167,37 @@ static void compare(const char *what, const em_data *d, int K, const double *w,
 }
 
 /* parameter sets: K, weights, rates */
-typedef struct { int K; double w[5]; double mu[5]; const char *name; } params;
+typedef struct { int K; double w[8]; double mu[8]; const char *name; int quick; } params;
 static const params PARS[] = {
-    {1, {1}, {0.7}, "K1"},
-    {2, {0.3, 0.7}, {5.0, 0.2}, "K2"},
-    {3, {0.2, 0.5, 0.3}, {10.0, 1.0, 0.1}, "K3"},
-    {4, {0.1, 0.2, 0.3, 0.4}, {0.05, 30.0, 2.0, 0.5}, "K4"},
-    {5, {0.2, 0.2, 0.2, 0.2, 0.2}, {1, 2, 3, 4, 5}, "K5 (general)"},
-    {3, {0.5, 0.0, 0.5}, {3.0, 1.0, 0.3}, "zero weight"},
-    {3, {1e-30, 0.5, 0.5 - 1e-30}, {1e-3, 1.0, 1e3}, "tiny weight on the smallest rate"},
-    {2, {0.5, 0.5}, {1e-20, 1e20}, "rates 1e40 apart (fallback)"},
-    {3, {0.3, 0.3, 0.4}, {2.0, 2.0, 2.0}, "equal rates"},
-    {2, {0.999999, 1e-6}, {1e-6, 1e6}, "rates 1e12 apart"},
+    {1, {1}, {0.7}, "K1", 1},
+    {2, {0.3, 0.7}, {5.0, 0.2}, "K2", 0},
+    {3, {0.2, 0.5, 0.3}, {10.0, 1.0, 0.1}, "K3", 1},
+    {4, {0.1, 0.2, 0.3, 0.4}, {0.05, 30.0, 2.0, 0.5}, "K4", 0},
+    {5, {0.2, 0.2, 0.2, 0.2, 0.2}, {1, 2, 3, 4, 5}, "K5", 0},
+    {6, {0.05, 0.25, 0.1, 0.3, 0.2, 0.1}, {0.02, 0.3, 1.0, 4.0, 20.0, 80.0}, "K6", 0},
+    {7, {0.1, 0.2, 1e-12, 0.2, 0.2, 0.1, 0.2 - 1e-12}, {3.0, 0.5, 0.05, 7.0, 1.0, 40.0, 0.2},
+     "K7, tiny weight on the smallest rate", 0},
+    {8, {0.125, 0.125, 0.125, 0.125, 0.125, 0.125, 0.125, 0.125},
+     {100.0, 0.01, 27.0, 0.036, 7.2, 0.14, 1.9, 0.52}, "K8", 1},
+    {8, {0.1, 0.1, 0.2, 0.1, 0.1, 0.1, 0.2, 0.1}, {2.0, 2.0, 0.5, 2.0, 9.0, 0.5, 0.1, 30.0},
+     "K8, repeated rates", 0},
+    {6, {0.2, 0.2, 0.0, 0.2, 0.2, 0.2}, {1.0, 2.0, 3.0, 4.0, 5.0, 6.0}, "K6, zero weight", 0},
+    {3, {0.5, 0.0, 0.5}, {3.0, 1.0, 0.3}, "zero weight", 1},
+    {3, {1e-30, 0.5, 0.5 - 1e-30}, {1e-3, 1.0, 1e3}, "tiny weight on the smallest rate", 1},
+    {2, {0.5, 0.5}, {1e-20, 1e20}, "rates 1e40 apart (fallback)", 1},
+    {3, {0.3, 0.3, 0.4}, {2.0, 2.0, 2.0}, "equal rates", 0},
+    {2, {0.999999, 1e-6}, {1e-6, 1e6}, "rates 1e12 apart", 0},
 };
+/* EM_TEST_QUICK=1 (set by the sanitizer CI job): only the parameter sets
+ * marked quick, on a subset of the data sets; the full grid otherwise. */
+static int quick = 0;
 #define NPARS ((int)(sizeof(PARS) / sizeof(PARS[0])))
 
 static void for_all_params(const char *what, const em_data *d)
 {
     char buf[256];
     for (int i = 0; i < NPARS; i++) {
+        if (quick && !PARS[i].quick) continue;
         snprintf(buf, sizeof buf, "%s [%s]", what, PARS[i].name);
         compare(buf, d, PARS[i].K, PARS[i].w, PARS[i].mu, 1);
     }
@@ -224,7 +235,7 @@ static void test_intervals(void)
         RUN("rounded to 0.05");
         /* exactly equal widths from integer edges */
         for (int i = 0; i < N; i++) { lo[i] = floor(draw()); hi[i] = lo[i] + 1.0; }
-        RUN("unit bins");
+        if (!quick) RUN("unit bins");
         /* random widths: every tile takes the per-point path */
         for (int i = 0; i < N; i++) { lo[i] = draw(); hi[i] = lo[i] + 1e-3 + 3 * urand(); }
         RUN("random widths");
@@ -240,7 +251,7 @@ static void test_intervals(void)
             lo[i] = draw();
             hi[i] = lo[i] + 0.5 * (1.0 + (i % 2 ? 2.0e-10 : -2.4e-10) * (i % 3 == 0));
         }
-        RUN("widths at the equal-width tolerance");
+        if (!quick) RUN("widths at the equal-width tolerance");
         /* left-censored a = 0 */
         for (int i = 0; i < N; i++) { lo[i] = 0.0; hi[i] = i % 2 ? 0.3 : 0.3 + 0.1 * urand(); }
         RUN("a = 0");
@@ -250,17 +261,23 @@ static void test_intervals(void)
         for (int i = 0; i < N; i++) { lo[i] = 0.0; hi[i] = 1e-300; }
         RUN("[0, 1e-300]");
         for (int i = 0; i < N; i++) { lo[i] = 1e-290 * (1 + i % 3); hi[i] = lo[i] + 1e-300; }
-        RUN("width 1e-300 at 1e-290");
+        if (!quick) RUN("width 1e-300 at 1e-290");
         for (int i = 0; i < N; i++) { lo[i] = 0.0; hi[i] = 1e-310 * (1 + i % 2); }
         RUN("subnormal widths");
         /* wide bins: 1e6 and 1e300 */
         for (int i = 0; i < N; i++) { lo[i] = draw(); hi[i] = lo[i] + 1e6; }
-        RUN("width 1e6");
+        if (!quick) RUN("width 1e6");
         for (int i = 0; i < N; i++) { lo[i] = i % 5 ? 0.0 : draw(); hi[i] = 1e300; }
         RUN("width 1e300");
         /* far in the tail: mu_min a up to 6e5 (every probability underflows) */
         for (int i = 0; i < N; i++) { lo[i] = 1e3 * (1 + i % 600) + draw(); hi[i] = lo[i] + 0.25; }
         RUN("far tail");
+        /* open-ended-like huge bins far out and tiny bins at a = 0 in one tile */
+        for (int i = 0; i < N; i++) {
+            lo[i] = i % 2 ? 0.0 : 50.0 * draw();
+            hi[i] = i % 2 ? 1e-6 * (1 + i % 5) : lo[i] + 1e4;
+        }
+        RUN("tiny bins at 0 and huge bins mixed");
 #undef RUN
     }
 }
@@ -287,15 +304,19 @@ static void test_trunc(void)
         for (int i = 0; i < N; i++) t[i] = draw();
         RUN("entry ~ mixture");
         for (int i = 0; i < N; i++) t[i] = 0.0;
-        RUN("t = 0");
+        if (!quick) RUN("t = 0");
         for (int i = 0; i < N; i++) t[i] = i % 3 ? 1e-300 * (1 + i % 7) : 1e-10 * urand();
         RUN("t tiny");
         for (int i = 0; i < N; i++) t[i] = 0.1 * (i % 9000);
-        RUN("t up to 500");
+        if (!quick) RUN("t up to 500");
         for (int i = 0; i < N; i++) t[i] = 300.0 + 900.0 * urand();
         RUN("t up to 1200 (S underflows)");
         for (int i = 0; i < N; i++) t[i] = i % 64 == 5 ? 2000.0 : draw();
         RUN("one far entry per tile");
+        /* straddling the fast kernels' limit mu_0' t + log max c = 700 of
+         * the K3 set (mu_0' = 0.1: t ~ 6995) */
+        for (int i = 0; i < N; i++) t[i] = (i / 64) % 2 ? 6985.0 + 20.0 * urand() : 6990.0;
+        RUN("t near the fast limit");
 #undef RUN
     }
 }
@@ -358,18 +379,20 @@ static void test_mixed_threads(void)
     em_cpu_force(EM_CPU_AUTO);
 }
 
-/* em_k_exp_expm1 == em_exp, em_expm1 on [-708, 0] */
+/* em_exp_expm1_neg == em_exp, em_expm1 on [-708, 0]; em_expm1_pos == em_expm1 on [0, 709]
+ * (em_vmath.h helpers of the kinds kernels, compiled at this file's flags) */
 static void test_exp_expm1(void)
 {
     int bad_e = 0, bad_m = 0;
+    const int nx = quick ? 100000 : 1000000;
     double worst = 0.0;
-    for (int i = 0; i <= 1000000; i++) {
+    for (int i = 0; i <= nx; i++) {
         double x;
-        if (i < 500000) x = -708.0 * (double)i / 500000.0;
+        if (i < nx / 2) x = -708.0 * (double)i / (nx / 2);
         else x = -exp(-745.0 + 751.5 * urand());      /* log-uniform in (0, 708] */
         if (x < -708.0) x = -708.0;
         double e, m;
-        em_k_exp_expm1_test(x, &e, &m);
+        em_exp_expm1_neg(x, &e, &m);
         if (e != em_exp(x)) bad_e++;
         double mr = em_expm1(x);
         if (x >= -45.0) {
@@ -380,15 +403,15 @@ static void test_exp_expm1(void)
         }
     }
     int bad_p = 0;
-    for (int i = 0; i <= 1000000; i++) {
-        double x = i < 500000 ? 709.0 * (double)i / 500000.0 : exp(-745.0 + 751.5 * urand());
+    for (int i = 0; i <= nx; i++) {
+        double x = i < nx / 2 ? 709.0 * (double)i / (nx / 2) : exp(-745.0 + 751.5 * urand());
         if (x > 709.0) x = 709.0;
-        if (em_k_expm1_pos_test(x) != em_expm1(x)) bad_p++;
+        if (em_expm1_pos(x) != em_expm1(x)) bad_p++;
     }
-    CHECK(bad_p == 0, "em_k_expm1_pos differs from em_expm1 on [0, 709] at %d points", bad_p);
-    CHECK(bad_e == 0, "em_k_exp_expm1: exp differs from em_exp at %d points", bad_e);
-    CHECK(bad_m == 0, "em_k_exp_expm1: expm1 differs from em_expm1 on [-45, 0] at %d points", bad_m);
-    CHECK(worst <= 1.2e-16, "em_k_exp_expm1: expm1 below -45 off by %.3g (1 ulp of 1 = 1.1e-16)",
+    CHECK(bad_p == 0, "em_expm1_pos differs from em_expm1 on [0, 709] at %d points", bad_p);
+    CHECK(bad_e == 0, "em_exp_expm1_neg: exp differs from em_exp at %d points", bad_e);
+    CHECK(bad_m == 0, "em_exp_expm1_neg: expm1 differs from em_expm1 on [-45, 0] at %d points", bad_m);
+    CHECK(worst <= 1.2e-16, "em_exp_expm1_neg: expm1 below -45 off by %.3g (1 ulp of 1 = 1.1e-16)",
           worst);
 }
 
@@ -420,11 +443,29 @@ static void test_coverage(void)
         CHECK(em_trunc_fast(path, &p, t, NULL, M, acc) == M, "%s: trunc", pn);
         CHECK(em_trunc_fast(path, &p, tf, NULL, M, acc) == 960, "%s: trunc stops at the far tile", pn);
         CHECK(em_trunc_fast(path, &pz, t, NULL, M, acc) == -1, "%s: trunc zero weight", pn);
+        /* K = 5..8 take the fast kernels too (every path) */
+        for (int K = 5; K <= 8; K++) {
+            double w8[8], mu8[8], acc8[EM_ACC_SIZE(8)];
+            em_par p8;
+            for (int k = 0; k < K; k++) {
+                w8[k] = 1.0 / K;
+                mu8[k] = 0.1 * pow(3.0, k);
+            }
+            em_par_set(&p8, K, w8, mu8);
+            memset(acc8, 0, sizeof acc8);
+            CHECK(em_interval_fast(path, &p8, lo, hi, NULL, M, acc8) == M, "%s: K=%d equal widths",
+                  pn, K);
+            CHECK(em_interval_fast(path, &p8, lo, hr, NULL, M, acc8) == M,
+                  "%s: K=%d random widths", pn, K);
+            CHECK(em_trunc_fast(path, &p8, t, NULL, M, acc8) == M, "%s: K=%d trunc", pn, K);
+        }
     }
 }
 
 int main(void)
 {
+    const char *qe = getenv("EM_TEST_QUICK");
+    quick = qe && *qe && strcmp(qe, "0") != 0;
     test_coverage();
     test_exp_expm1();
     test_right();
