@@ -195,7 +195,7 @@ static void test_fit_monotone_and_threads(void)
     for (int i = 0; i < N; i++) x[i] = draw_mixture(3, wt, mut);
     memset(&d, 0, sizeof d);
     d.n_exact = N; d.exact = x;
-    for (int accel = 0; accel <= 1; accel++) {
+    for (int accel = 0; accel <= 2 /* plain, SQUAREM, Anderson */; accel++) {
         double w[3] = {1.0 / 3, 1.0 / 3, 1.0 / 3}, mu[3] = {3.0, 0.5, 0.01};
         int mono = 1;
         em_options_default(&o);
