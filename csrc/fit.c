@@ -57,7 +57,6 @@ typedef struct em_ctx {
     double resp_x[EM_MAX_COMPONENTS];
     int64_t n_passes;
     const em_options *opt;
-    double last_check;              /* time of the last interrupt poll */
     int stop;                       /* the interrupt callback asked to stop */
 } em_ctx;
 
@@ -69,11 +68,12 @@ static void poll_interrupt(em_ctx *c)
 {
     const em_options *o = c->opt;
     double t;
+    if (c->ws.stop) c->stop = 1;            /* fired inside the pass */
     if (!o->interrupt || c->stop) return;
     t = now_seconds();
-    if (t - c->last_check < o->interrupt_seconds) return;
-    c->last_check = t;
-    if (o->interrupt(o->interrupt_ctx)) c->stop = 1;
+    if (t - c->ws.last_check < o->interrupt_seconds) return;
+    c->ws.last_check = t;                    /* shared with the pass's polls */
+    if (o->interrupt(o->interrupt_ctx)) c->stop = c->ws.stop = 1;
 }
 
 /* Evaluate log-likelihood at s and the EM map F(s) into next (may be NULL). */
@@ -84,6 +84,7 @@ static int em_eval(em_ctx *c, em_state *s, em_state *next)
     if (st != EM_OK) return EM_ERR_NUMERIC;
     st = em_pass_ws(c->d, &p, &c->ws, &s->ll, &c->weight, c->resp, c->resp_x);
     c->n_passes++;
+    if (st == EM_INTERRUPTED) c->stop = 1;  /* s, c->weight, resp: not updated */
     if (st != EM_OK) return st;
     if (next) em_mstep(c->K, c->resp, c->resp_x, next->w, next->mu);
     poll_interrupt(c);
@@ -322,6 +323,11 @@ static int anderson_loop(em_ctx *c, em_state *s0, em_state *s1, em_result *res,
             }
         }
         st = em_eval(c, &sx, &sf);
+        if (st == EM_INTERRUPTED) {
+            st = EM_OK;                            /* stop at s0 */
+            res->status = EM_INTERRUPTED;
+            break;
+        }
         if (st != EM_OK) {
             if (plain) break;                      /* a plain EM step failed: an error */
             st = EM_OK;
@@ -379,7 +385,7 @@ int em_fit(const em_data *data, int K, double *w, double *mu,
     double th0[2 * EM_MAX_COMPONENTS], th1[2 * EM_MAX_COMPONENTS], th2[2 * EM_MAX_COMPONENTS];
     double thx[2 * EM_MAX_COMPONENTS], thq[2 * EM_MAX_COMPONENTS];
     double stepmax = 1.0, tolw, llq, rho2_max = 0.0;
-    int st, which = -1, kind, n2, near;
+    int st, which = -1, kind, n2, near, have_s0 = 0;
     int64_t hist_cap;
     if (!res) return EM_ERR_ARGUMENT;
     memset(&c, 0, sizeof(c));
@@ -408,9 +414,13 @@ int em_fit(const em_data *data, int K, double *w, double *mu,
     if ((st = em_workspace_init(&c.ws, data, K, opt->n_threads)) != EM_OK)
         return res->status = st;
 
-    c.last_check = now_seconds();
+    c.ws.interrupt = opt->interrupt;
+    c.ws.interrupt_ctx = opt->interrupt_ctx;
+    c.ws.interrupt_seconds = opt->interrupt_seconds;
+    c.ws.last_check = now_seconds();
     st = em_eval(&c, &s0, &s1);
     if (st != EM_OK) goto done_error;
+    have_s0 = 1;
     res->weight = c.weight;
     tolw = opt->tol * c.weight;
     record(res, &c, hist_cap, s0.ll);
@@ -497,8 +507,12 @@ int em_fit(const em_data *data, int K, double *w, double *mu,
                 break;
             }
         }
-        s0 = *cand;
-        st = em_eval(&c, &s0, &s1);
+        {
+            em_state keep = s0;
+            s0 = *cand;
+            st = em_eval(&c, &s0, &s1);
+            if (st == EM_INTERRUPTED) s0 = keep;   /* cand's pass did not finish */
+        }
         if (st != EM_OK) goto done_error;
         record(res, &c, hist_cap, s0.ll);
         /* s0 = F(q): the stopping rule at s0 */
@@ -519,6 +533,11 @@ finish:
     return res->status;
 
 done_error:
+    if (st == EM_INTERRUPTED && have_s0) {
+        /* interrupted inside a pass: stop at the last evaluated iterate s0 */
+        res->status = EM_INTERRUPTED;
+        goto finish;
+    }
     res->n_passes = c.n_passes;
     res->n_iter = c.n_passes > 0 ? c.n_passes - 1 : 0;
     em_workspace_free(&c.ws);
