@@ -154,6 +154,18 @@ def s2_scaling(x):
     same = all(o == outs[0] for o in outs)
     line("bitwise identical parameters for 1, 2, 3 threads", str(same))
     OUT["scaling"] = dict(t1=t1, t2=t2, speedup=t1 / t2, bitwise_identical=same)
+    # interleaved 1/2-thread rounds next to a pure-compute OpenMP ceiling
+    import bench_scaling
+    sc = bench_scaling.run(x=x, rounds=5, verbose=False)
+    e, c = sc["expmix"], sc["ceiling"]
+    line("interleaved, ratio of minima (5 rounds)", f"{e['ratio_of_minima']:.2f}", "x",
+         f"median {e['median_ratio']:.2f}x, range {e['ratio_lo']:.2f}-{e['ratio_hi']:.2f}; "
+         f"load avg {min(sc['load_avg']):.1f}-{max(sc['load_avg']):.1f}")
+    if c:
+        line("ceiling: pure-compute OpenMP loop, same run", f"{c['ratio_of_minima']:.2f}", "x",
+             f"median {c['median_ratio']:.2f}x; expmix/ceiling "
+             f"{e['ratio_of_minima'] / c['ratio_of_minima']:.2f}")
+    OUT["scaling"]["interleaved"] = sc
 
 
 def _passes_to(obs, w0, mu0, accel, target, threads, hi):
