@@ -272,7 +272,7 @@ static int anderson_loop(em_ctx *c, em_state *s0, em_state *s1, em_result *res,
     double *X, *FX, *D, *DF, *Q, *g, *thn, *thq;
     double gamma[EM_AA_DEPTH], rho2_max = 0.0;
     em_state sx, sf;
-    int nh = 0, check = 0, which, kind, st = EM_OK;
+    int nh = 0, check = 0, last_plain = 0, which, kind, st = EM_OK;
     if (!buf) return EM_ERR_NOMEM;
     X = buf;
     FX = X + (size_t)(M + 1) * n2;
@@ -355,16 +355,24 @@ static int anderson_loop(em_ctx *c, em_state *s0, em_state *s1, em_result *res,
             to_theta(K, s1, FX + (size_t)nh * n2);
             nh++;
             if (plain) {
-                /* s0 = F(q): the stopping rule at s0 */
+                /* s0 = F(q): the stopping rule at s0.  It ends the fit only
+                 * when q itself came from a plain step: the ratio of the step
+                 * right after an extrapolation can hide a slow direction, so
+                 * a pass there asks for one more plain step to confirm. */
                 const double *fx = FX + (size_t)(nh - 1) * n2;
                 check = 0;
                 if (em_converged(d, dist2(n2, thn, thq), dist2(n2, fx, thn), tolw, 0,
                                  &rho2_max)) {
-                    res->status = EM_CONVERGED;
-                    break;
+                    if (last_plain) {
+                        res->status = EM_CONVERGED;
+                        break;
+                    }
+                    check = 1;
                 }
-            } else if (fabs(d) < tolw) {
-                check = 1;                         /* next: a plain step to test */
+                last_plain = 1;
+            } else {
+                last_plain = 0;
+                if (fabs(d) < tolw) check = 1;     /* next: a plain step to test */
             }
         }
     }

@@ -811,7 +811,7 @@ def _em_fit(w, mu, *, max_iter=1000, tol=1e-10, accel=1, weight_floor=1e-12,
         # Anderson acceleration: anderson_loop of csrc/fit.c, line by line
         M = _AA_DEPTH
         X, FX = [_to_theta(K, s0w, s0mu)], [_to_theta(K, s1w, s1mu)]
-        check = False
+        check = last_plain = False
         while n_passes - 1 < max_iter:
             xl, fl = X[-1], FX[-1]
             plain = len(X) < 2 or check
@@ -858,10 +858,15 @@ def _em_fit(w, mu, *, max_iter=1000, tol=1e-10, accel=1, weight_floor=1e-12,
             if plain:
                 check = False
                 if _converged(d, _dist2(thn, thq), _dist2(FX[-1], thn), tolw, False, rho2_max):
-                    status = 0
-                    break
-            elif abs(d) < tolw:
-                check = True
+                    if last_plain:
+                        status = 0
+                        break
+                    check = True      # confirm with a second plain step
+                last_plain = True
+            else:
+                last_plain = False
+                if abs(d) < tolw:
+                    check = True
         return finish(status, s0w, s0mu, s0ll)
     while n_passes - 1 < max_iter:
         remaining = max_iter - (n_passes - 1)
