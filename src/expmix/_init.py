@@ -73,9 +73,9 @@ def quantile_init_obs(obs, K):
     if (getattr(obs, "n_obs", 0) < _INIT_THREAD_MIN_OBS
             or threading.current_thread() is not threading.main_thread()):
         return _core.init_quantile(obs, int(K))
-    out = {}
+    out: dict = {}
 
-    def run():
+    def run() -> None:
         try:
             out["r"] = _core.init_quantile(obs, int(K))
         except BaseException as e:   # re-raised in the caller's thread
