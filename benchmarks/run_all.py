@@ -8,7 +8,7 @@ Sections (each skipped gracefully when its tool is missing):
      -O3 -march=native -ffast-math -fopenmp (and without -ffast-math), a
      textbook numpy EM, scikit-learn GaussianMixture, pomegranate, mixem;
   2. thread scaling 1 -> 2 threads at N = 1e7;
-  3. SQUAREM vs plain EM: fewest E-passes to |LL - LL*|/N < 1e-10 (benchmark
+  3. SQUAREM / Anderson vs plain EM: fewest E-passes to |LL - LL*|/N < 1e-10 (benchmark
      mixture, and overlapping rates 1 and 1.5), and where the tol = 1e-10
      stopping rule ends each method;
   4. fit_many (10,000 data sets x 500 points, K = 2) vs Python loops of
@@ -154,6 +154,18 @@ def s2_scaling(x):
     same = all(o == outs[0] for o in outs)
     line("bitwise identical parameters for 1, 2, 3 threads", str(same))
     OUT["scaling"] = dict(t1=t1, t2=t2, speedup=t1 / t2, bitwise_identical=same)
+    # interleaved 1/2-thread rounds next to a pure-compute OpenMP ceiling
+    import bench_scaling
+    sc = bench_scaling.run(x=x, rounds=5, verbose=False)
+    e, c = sc["expmix"], sc["ceiling"]
+    line("interleaved, ratio of minima (5 rounds)", f"{e['ratio_of_minima']:.2f}", "x",
+         f"median {e['median_ratio']:.2f}x, range {e['ratio_lo']:.2f}-{e['ratio_hi']:.2f}; "
+         f"load avg {min(sc['load_avg']):.1f}-{max(sc['load_avg']):.1f}")
+    if c:
+        line("ceiling: pure-compute OpenMP loop, same run", f"{c['ratio_of_minima']:.2f}", "x",
+             f"median {c['median_ratio']:.2f}x; expmix/ceiling "
+             f"{e['ratio_of_minima'] / c['ratio_of_minima']:.2f}")
+    OUT["scaling"]["interleaved"] = sc
 
 
 def _passes_to(obs, w0, mu0, accel, target, threads, hi):
@@ -183,7 +195,7 @@ def _passes_to(obs, w0, mu0, accel, target, threads, hi):
 
 
 def s3_squarem(threads):
-    section("3. SQUAREM vs plain EM: E-passes to reach |LL - LL*|/N < 1e-10 (same start)")
+    section("3. SQUAREM and Anderson vs plain EM: E-passes to reach |LL - LL*|/N < 1e-10 (same start)")
     rows = []
     cases = [("benchmark mixture w=(.5,.3,.2) mu=(10,1,.1), N=1e6", mixture(10**6), W0, MU0, 400),
              ("overlapping mu=(1.5,1), w=(.5,.5), N=1e5",
@@ -197,11 +209,11 @@ def s3_squarem(threads):
         n = x.shape[0]
         # the optimum: a long SQUAREM run at tol = 0 (from the same start)
         w, mu = w0.copy(), mu0.copy()
-        ll_star = _core.fit(obs, w, mu, max_iter=cap, tol=0.0, accel=1, n_threads=threads,
-                            history=False)["loglik"]
+        ll_star = max(_core.fit(obs, w0.copy(), mu0.copy(), max_iter=cap, tol=0.0, accel=a,
+                                n_threads=threads, history=False)["loglik"] for a in (1, 2))
         target = ll_star - 1e-10 * n
         res = {}
-        for accel in (0, 1):
+        for accel in (0, 1, 2):
             # the default stopping rule, tol = 1e-10: where does each method stop?
             w, mu = w0.copy(), mu0.copy()
             t = time.perf_counter()
@@ -212,16 +224,21 @@ def s3_squarem(threads):
                               s=time.perf_counter() - t, rates=mu.tolist(),
                               oracle=_passes_to(obs, w0, mu0, accel, target, threads,
                                                 cap if accel == 0 else cap // 4))
-        p0, p1 = res[0]["oracle"], res[1]["oracle"]
+        p0, p1, p2 = res[0]["oracle"], res[1]["oracle"], res[2]["oracle"]
         ratio = p0 / p1 if p0 and p1 else float("nan")
+        ratio2 = p0 / p2 if p0 and p2 else float("nan")
         rtxt = f"{ratio:.1f}x" if p0 and p1 else "n/a"
         line(name, rtxt, "",
              f"fewest passes to |LL - LL*|/N < 1e-10: plain EM {p0 or '> %d' % cap}, "
-             f"SQUAREM {p1 or '> %d' % (cap // 4)}; "
+             f"SQUAREM {p1 or '> %d' % (cap // 4)}, Anderson {p2 or '> %d' % (cap // 4)} "
+             f"({ratio2:.1f}x); "
              f"tol=1e-10 stops: plain {res[0]['passes']} ({res[0]['gap_per_n']:.1e}/N short), "
-             f"SQUAREM {res[1]['passes']} ({res[1]['gap_per_n']:.1e}/N short)")
+             f"SQUAREM {res[1]['passes']} ({res[1]['gap_per_n']:.1e}/N short), "
+             f"Anderson {res[2]['passes']} ({res[2]['gap_per_n']:.1e}/N short)")
         rows.append(dict(case=name, ll_star=ll_star, plain=res[0], squarem=res[1],
-                         plain_passes_to_optimum=p0, squarem_passes_to_optimum=p1, ratio=ratio))
+                         anderson=res[2], plain_passes_to_optimum=p0,
+                         squarem_passes_to_optimum=p1, anderson_passes_to_optimum=p2,
+                         ratio=ratio, ratio_anderson=ratio2))
     OUT["squarem"] = rows
 
 

@@ -75,7 +75,18 @@ typedef struct em_workspace {
     int n_threads;          /* effective: capped by the number of blocks */
     double *slots;          /* n_blocks * EM_SLOT(K) */
     double *scratch;        /* n_threads * EM_SCR_SIZE(K) */
+    /* Interrupt polling (em_fit sets these; zero from em_workspace_init: off).
+     * The calling thread (OpenMP thread 0) polls between blocks too, at most
+     * every interrupt_seconds, so a long pass stops within about that time. */
+    em_interrupt_fn interrupt;
+    void *interrupt_ctx;
+    double interrupt_seconds;
+    double last_check;      /* time of the last poll (em_now_seconds) */
+    int stop;               /* the callback asked to stop */
 } em_workspace;
+
+/* Wall-clock seconds (TIME_UTC), 0 if unavailable. */
+double em_now_seconds(void);
 
 /* The fast kernels' reference component (shared prologue): perm[0] = the
  * smallest rate (first index on ties), perm[1..K-1] = the others in index

@@ -99,7 +99,7 @@ typedef struct em_options {
     int64_t max_iter;           /* >= 0: number of M-steps at most              */
     double tol;                 /* >= 0: stop when |delta mean loglik| < tol    */
     int n_threads;              /* >= 1: threads of the block-parallel pass     */
-    int accel;                  /* 0: plain EM; 1: SQUAREM (if available)       */
+    int accel;                  /* 0: plain EM; 1: SQUAREM; 2: Anderson         */
     double weight_floor;        /* degenerate if some w_k < weight_floor        */
     double rate_ceiling;        /* degenerate if mu_k * scale > rate_ceiling,   */
     double scale;               /*   scale: a typical data value (> 0)          */

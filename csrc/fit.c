@@ -57,7 +57,6 @@ typedef struct em_ctx {
     double resp_x[EM_MAX_COMPONENTS];
     int64_t n_passes;
     const em_options *opt;
-    double last_check;              /* time of the last interrupt poll */
     int stop;                       /* the interrupt callback asked to stop */
 } em_ctx;
 
@@ -69,11 +68,12 @@ static void poll_interrupt(em_ctx *c)
 {
     const em_options *o = c->opt;
     double t;
+    if (c->ws.stop) c->stop = 1;            /* fired inside the pass */
     if (!o->interrupt || c->stop) return;
     t = now_seconds();
-    if (t - c->last_check < o->interrupt_seconds) return;
-    c->last_check = t;
-    if (o->interrupt(o->interrupt_ctx)) c->stop = 1;
+    if (t - c->ws.last_check < o->interrupt_seconds) return;
+    c->ws.last_check = t;                    /* shared with the pass's polls */
+    if (o->interrupt(o->interrupt_ctx)) c->stop = c->ws.stop = 1;
 }
 
 /* Evaluate log-likelihood at s and the EM map F(s) into next (may be NULL). */
@@ -84,6 +84,7 @@ static int em_eval(em_ctx *c, em_state *s, em_state *next)
     if (st != EM_OK) return EM_ERR_NUMERIC;
     st = em_pass_ws(c->d, &p, &c->ws, &s->ll, &c->weight, c->resp, c->resp_x);
     c->n_passes++;
+    if (st == EM_INTERRUPTED) c->stop = 1;  /* s, c->weight, resp: not updated */
     if (st != EM_OK) return st;
     if (next) em_mstep(c->K, c->resp, c->resp_x, next->w, next->mu);
     poll_interrupt(c);
@@ -135,7 +136,7 @@ static int check_options(const em_options *o)
     if (o->max_iter < 0 || !(o->tol >= 0.0) || o->n_threads < 1) return EM_ERR_ARGUMENT;
     if (!(o->weight_floor >= 0.0) || !(o->rate_ceiling > 0.0) || !(o->scale > 0.0))
         return EM_ERR_ARGUMENT;
-    if (o->accel != 0 && o->accel != 1) return EM_ERR_ARGUMENT;
+    if (o->accel < 0 || o->accel > 2) return EM_ERR_ARGUMENT;
     return EM_OK;
 }
 
@@ -195,6 +196,190 @@ static int em_converged(double d, double dq2, double dp2, double tolw, int from_
     return (from_q ? d : d * rho2) < tolw * (1.0 - rho2);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Anderson acceleration (accel = 2)                                          */
+/*
+ * Type-II Anderson acceleration (Walker & Ni 2011) of the EM map F on the
+ * same unconstrained parameters theta as SQUAREM, with a monotonicity
+ * safeguard and restarts (as in DAAREM, Henderson & Varadhan 2019, without the
+ * damping).  Every pass evaluates ll(x) and F(x) at one point x.  With the
+ * last m + 1 accepted points x_j and residuals g_j = F(x_j) - x_j (m <= EM_AA_DEPTH),
+ *   gamma = argmin | g_m - sum_j gamma_j (g_{j+1} - g_j) |,
+ *   x_new = F(x_m) - sum_j gamma_j (F(x_{j+1}) - F(x_j)).
+ * x_new is kept when ll(x_new) >= ll(x_m) (and it passes the degeneracy
+ * guards); otherwise the history restarts from x_m and the next point is the
+ * plain EM step F(x_m), already known from x_m's pass: a rejected
+ * extrapolation costs exactly one pass.  Plain EM steps are always kept (EM
+ * is monotone up to the rounding of the sums).
+ * Stopping: the rule of em_converged, tested on plain EM steps only.  When an
+ * extrapolation gains less than tol per unit weight, the next point is a
+ * plain EM step (a check step, kept in the history), so a fit never ends on
+ * an extrapolation alone.
+ */
+#define EM_AA_DEPTH 3
+
+/* Least squares min |g - D gamma| over the nc columns of D (column j at
+ * D + j*n), by modified Gram-Schmidt; a column whose remaining norm is below
+ * 1e-12 of its own norm is dropped (gamma_j = 0).  q: scratch of nc*n. */
+static void aa_lstsq(int n, int nc, const double *D, const double *g, double *q,
+                     double *gamma)
+{
+    double R[EM_AA_DEPTH][EM_AA_DEPTH], b[EM_AA_DEPTH];
+    int keep[EM_AA_DEPTH];
+    for (int j = 0; j < nc; j++) {
+        double *qj = q + (size_t)j * (size_t)n, nrm0 = 0.0, nrm = 0.0;
+        memcpy(qj, D + (size_t)j * (size_t)n, sizeof(double) * (size_t)n);
+        for (int i = 0; i < n; i++) nrm0 += qj[i] * qj[i];
+        for (int l = 0; l < j; l++) {
+            const double *ql = q + (size_t)l * (size_t)n;
+            double dot = 0.0;
+            R[l][j] = 0.0;
+            if (!keep[l]) continue;
+            for (int i = 0; i < n; i++) dot += ql[i] * qj[i];
+            R[l][j] = dot;
+            for (int i = 0; i < n; i++) qj[i] -= dot * ql[i];
+        }
+        for (int i = 0; i < n; i++) nrm += qj[i] * qj[i];
+        keep[j] = nrm > 1e-24 * nrm0 && nrm > 0.0;
+        R[j][j] = keep[j] ? sqrt(nrm) : 0.0;
+        b[j] = 0.0;
+        if (keep[j]) {
+            double dot = 0.0;
+            for (int i = 0; i < n; i++) qj[i] /= R[j][j];
+            for (int i = 0; i < n; i++) dot += qj[i] * g[i];
+            b[j] = dot;
+        }
+    }
+    for (int j = nc - 1; j >= 0; j--) {
+        double s = b[j];
+        gamma[j] = 0.0;
+        if (!keep[j]) continue;
+        for (int l = j + 1; l < nc; l++) s -= R[j][l] * gamma[l];
+        gamma[j] = s / R[j][j];
+    }
+}
+
+/* The loop of em_fit for accel = 2.  On entry s0 holds the start and its
+ * log-likelihood, s1 = F(s0).  Sets res->status; returns EM_OK, or an error
+ * status of a pass at a plain EM step (or EM_ERR_NOMEM). */
+static int anderson_loop(em_ctx *c, em_state *s0, em_state *s1, em_result *res,
+                         int64_t hist_cap, double tolw)
+{
+    const em_options *opt = c->opt;
+    const int K = c->K, n2 = 2 * K, M = EM_AA_DEPTH;
+    /* history: points X[j], their EM images FX[j] (theta), j < nh <= M + 1 */
+    double *buf = (double *)EM_MALLOC(sizeof(double) * (size_t)n2 * (size_t)(5 * M + 5));
+    double *X, *FX, *D, *DF, *Q, *g, *thn, *thq;
+    double gamma[EM_AA_DEPTH], rho2_max = 0.0;
+    em_state sx, sf;
+    int nh = 0, check = 0, last_plain = 0, which, kind, st = EM_OK;
+    if (!buf) return EM_ERR_NOMEM;
+    X = buf;
+    FX = X + (size_t)(M + 1) * n2;
+    D = FX + (size_t)(M + 1) * n2;
+    DF = D + (size_t)M * n2;
+    Q = DF + (size_t)M * n2;
+    g = Q + (size_t)M * n2;
+    thn = g + n2;
+    thq = thn + n2;
+    to_theta(K, s0, X);
+    to_theta(K, s1, FX);
+    nh = 1;
+    while (c->n_passes - 1 < opt->max_iter) {
+        const double *xl = X + (size_t)(nh - 1) * n2, *fl = FX + (size_t)(nh - 1) * n2;
+        int plain = nh < 2 || check;
+        if (c->stop) { res->status = EM_INTERRUPTED; break; }
+        if ((kind = em_guard(K, s1, opt, &which)) != 0) {
+            res->status = EM_DEGENERATE;          /* s0 is the last sound iterate */
+            res->degenerate_component = which;
+            res->degenerate_kind = kind;
+            break;
+        }
+        if (plain) {
+            sx = *s1;                              /* F(x_last), no theta round trip */
+            memcpy(thn, fl, sizeof(double) * (size_t)n2);
+        } else {
+            int nc = nh - 1;
+            for (int j = 0; j < nc; j++)
+                for (int i = 0; i < n2; i++) {
+                    size_t a = (size_t)j * n2 + i, b1 = (size_t)(j + 1) * n2 + i;
+                    D[a] = (FX[b1] - X[b1]) - (FX[a] - X[a]);
+                    DF[a] = FX[b1] - FX[a];
+                }
+            for (int i = 0; i < n2; i++) g[i] = fl[i] - xl[i];
+            aa_lstsq(n2, nc, D, g, Q, gamma);
+            for (int i = 0; i < n2; i++) {
+                double v = fl[i];
+                for (int j = 0; j < nc; j++) v -= gamma[j] * DF[(size_t)j * n2 + i];
+                thn[i] = v;
+            }
+            from_theta(K, thn, &sx);
+            if (em_guard(K, &sx, opt, &which) != 0) {
+                /* restart from x_last: the next point is the plain step */
+                memmove(X, xl, sizeof(double) * (size_t)n2);
+                memmove(FX, fl, sizeof(double) * (size_t)n2);
+                nh = 1;
+                continue;
+            }
+        }
+        st = em_eval(c, &sx, &sf);
+        if (st == EM_INTERRUPTED) {
+            st = EM_OK;                            /* stop at s0 */
+            res->status = EM_INTERRUPTED;
+            break;
+        }
+        if (st != EM_OK) {
+            if (plain) break;                      /* a plain EM step failed: an error */
+            st = EM_OK;
+            sx.ll = -INFINITY;                     /* rejected below */
+        }
+        if (!plain && !(sx.ll >= s0->ll)) {        /* rejected: restart from x_last */
+            if (c->stop) { res->status = EM_INTERRUPTED; break; }
+            memmove(X, xl, sizeof(double) * (size_t)n2);
+            memmove(FX, fl, sizeof(double) * (size_t)n2);
+            nh = 1;
+            continue;
+        }
+        {
+            double d = sx.ll - s0->ll;
+            memcpy(thq, xl, sizeof(double) * (size_t)n2);
+            *s0 = sx;
+            *s1 = sf;
+            record(res, c, hist_cap, s0->ll);
+            if (nh == M + 1) {                      /* drop the oldest point */
+                memmove(X, X + n2, sizeof(double) * (size_t)M * n2);
+                memmove(FX, FX + n2, sizeof(double) * (size_t)M * n2);
+                nh = M;
+            }
+            memcpy(X + (size_t)nh * n2, thn, sizeof(double) * (size_t)n2);
+            to_theta(K, s1, FX + (size_t)nh * n2);
+            nh++;
+            if (plain) {
+                /* s0 = F(q): the stopping rule at s0.  It ends the fit only
+                 * when q itself came from a plain step: the ratio of the step
+                 * right after an extrapolation can hide a slow direction, so
+                 * a pass there asks for one more plain step to confirm. */
+                const double *fx = FX + (size_t)(nh - 1) * n2;
+                check = 0;
+                if (em_converged(d, dist2(n2, thn, thq), dist2(n2, fx, thn), tolw, 0,
+                                 &rho2_max)) {
+                    if (last_plain) {
+                        res->status = EM_CONVERGED;
+                        break;
+                    }
+                    check = 1;
+                }
+                last_plain = 1;
+            } else {
+                last_plain = 0;
+                if (fabs(d) < tolw) check = 1;     /* next: a plain step to test */
+            }
+        }
+    }
+    free(buf);
+    return st;
+}
+
 int em_fit(const em_data *data, int K, double *w, double *mu,
            const em_options *opt, em_result *res)
 {
@@ -208,7 +393,7 @@ int em_fit(const em_data *data, int K, double *w, double *mu,
     double th0[2 * EM_MAX_COMPONENTS], th1[2 * EM_MAX_COMPONENTS], th2[2 * EM_MAX_COMPONENTS];
     double thx[2 * EM_MAX_COMPONENTS], thq[2 * EM_MAX_COMPONENTS];
     double stepmax = 1.0, tolw, llq, rho2_max = 0.0;
-    int st, which = -1, kind, n2, near;
+    int st, which = -1, kind, n2, near, have_s0 = 0;
     int64_t hist_cap;
     if (!res) return EM_ERR_ARGUMENT;
     memset(&c, 0, sizeof(c));
@@ -237,13 +422,22 @@ int em_fit(const em_data *data, int K, double *w, double *mu,
     if ((st = em_workspace_init(&c.ws, data, K, opt->n_threads)) != EM_OK)
         return res->status = st;
 
-    c.last_check = now_seconds();
+    c.ws.interrupt = opt->interrupt;
+    c.ws.interrupt_ctx = opt->interrupt_ctx;
+    c.ws.interrupt_seconds = opt->interrupt_seconds;
+    c.ws.last_check = now_seconds();
     st = em_eval(&c, &s0, &s1);
     if (st != EM_OK) goto done_error;
+    have_s0 = 1;
     res->weight = c.weight;
     tolw = opt->tol * c.weight;
     record(res, &c, hist_cap, s0.ll);
     res->status = EM_MAX_ITER;
+    if (opt->accel == 2) {
+        if ((st = anderson_loop(&c, &s0, &s1, res, hist_cap, tolw)) != EM_OK)
+            goto done_error;
+        goto finish;
+    }
 
     while (c.n_passes - 1 < opt->max_iter) {
         int64_t remaining = opt->max_iter - (c.n_passes - 1);
@@ -321,8 +515,12 @@ int em_fit(const em_data *data, int K, double *w, double *mu,
                 break;
             }
         }
-        s0 = *cand;
-        st = em_eval(&c, &s0, &s1);
+        {
+            em_state keep = s0;
+            s0 = *cand;
+            st = em_eval(&c, &s0, &s1);
+            if (st == EM_INTERRUPTED) s0 = keep;   /* cand's pass did not finish */
+        }
         if (st != EM_OK) goto done_error;
         record(res, &c, hist_cap, s0.ll);
         /* s0 = F(q): the stopping rule at s0 */
@@ -333,6 +531,7 @@ int em_fit(const em_data *data, int K, double *w, double *mu,
             break;
         }
     }
+finish:
     if (c.stop) res->status = EM_INTERRUPTED;  /* the callback may have set a Python exception */
     for (int k = 0; k < K; k++) { w[k] = s0.w[k]; mu[k] = s0.mu[k]; }
     res->loglik = s0.ll;
@@ -342,6 +541,11 @@ int em_fit(const em_data *data, int K, double *w, double *mu,
     return res->status;
 
 done_error:
+    if (st == EM_INTERRUPTED && have_s0) {
+        /* interrupted inside a pass: stop at the last evaluated iterate s0 */
+        res->status = EM_INTERRUPTED;
+        goto finish;
+    }
     res->n_passes = c.n_passes;
     res->n_iter = c.n_passes > 0 ? c.n_passes - 1 : 0;
     em_workspace_free(&c.ws);

@@ -26,6 +26,8 @@
  * (a series near u = 0, where the difference cancels).
  */
 #include "em_internal.h"
+
+#include <time.h>
 #include "em_dispatch.h"
 
 #include <math.h>
@@ -509,6 +511,49 @@ void em_workspace_free(em_workspace *ws)
     ws->scratch = NULL;
 }
 
+/* Interrupt polling inside a pass.  Only the calling thread (OpenMP thread 0,
+ * which may need to be the caller's thread, e.g. to take the Python GIL)
+ * calls the callback, at most every interrupt_seconds; every thread reads the
+ * shared flag every EM_POLL_BLOCKS blocks and skips its remaining blocks once
+ * it is set.  A pass that was not interrupted is unchanged (bitwise). */
+#define EM_POLL_BLOCKS 16
+
+double em_now_seconds(void)
+{
+    struct timespec ts;
+    if (timespec_get(&ts, TIME_UTC) != TIME_UTC) return 0.0;
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int pass_stop_get(em_workspace *ws)
+{
+    int v;
+#ifdef _OPENMP
+#pragma omp critical(em_pass_stop)
+#endif
+    v = ws->stop;
+    return v;
+}
+
+static int pass_poll(em_workspace *ws, int caller)
+{
+    if (caller) {
+        double t = em_now_seconds();
+        if (t - ws->last_check >= ws->interrupt_seconds) {
+            int fired;
+            ws->last_check = t;
+            fired = ws->interrupt(ws->interrupt_ctx) != 0;
+            if (fired) {
+#ifdef _OPENMP
+#pragma omp critical(em_pass_stop)
+#endif
+                ws->stop = 1;
+            }
+        }
+    }
+    return pass_stop_get(ws);
+}
+
 int em_pass_ws(const em_data *d, const em_par *p, em_workspace *ws,
                double *loglik, double *weight, double *resp, double *resp_x)
 {
@@ -551,18 +596,27 @@ int em_pass_ws(const em_data *d, const em_par *p, em_workspace *ws,
     if (ws->n_threads > 1) {
 #pragma omp parallel num_threads(ws->n_threads)
         {
-            double *scratch = ws->scratch + (size_t)omp_get_thread_num() * (size_t)EM_SCR_SIZE(K);
+            const int tid = omp_get_thread_num();
+            double *scratch = ws->scratch + (size_t)tid * (size_t)EM_SCR_SIZE(K);
             int64_t b;
 #pragma omp for schedule(static)
-            for (b = 0; b < nb; b++)
+            for (b = 0; b < nb; b++) {
+                if (ws->interrupt && (b & (EM_POLL_BLOCKS - 1)) == 0 &&
+                    pass_poll(ws, tid == 0))
+                    continue;                 /* interrupted: skip the rest */
                 eval_block(d, L, p, pr, b, scratch, slots + (size_t)b * (size_t)S, path, kpath);
+            }
         }
     } else
 #endif
     {
-        for (int64_t b = 0; b < nb; b++)
+        for (int64_t b = 0; b < nb; b++) {
+            if (ws->interrupt && (b & (EM_POLL_BLOCKS - 1)) == 0 && pass_poll(ws, 1))
+                break;
             eval_block(d, L, p, pr, b, ws->scratch, slots + (size_t)b * (size_t)S, path, kpath);
+        }
     }
+    if (ws->interrupt && pass_stop_get(ws)) return EM_INTERRUPTED;
     /* fixed pairwise tree over blocks */
     for (int64_t stride = 1; stride < nb; stride *= 2)
         for (int64_t b = 0; b + stride < nb; b += 2 * stride) {

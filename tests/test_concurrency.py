@@ -187,7 +187,7 @@ CHILD_LATENCY = textwrap.dedent(r"""
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to the own process is POSIX")
-@pytest.mark.parametrize("accel", ["squarem", "none"])
+@pytest.mark.parametrize("accel", ["squarem", "anderson", "none"])
 def test_sigint_latency_between_passes(accel):
     """K = 5 runs the general kernel: a pass over 2e6 points takes ~0.3-0.5 s
     here, and a SQUAREM cycle three passes.  The C loop polls after every pass

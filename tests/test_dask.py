@@ -86,7 +86,7 @@ class _InProcess:
         return out
 
 
-@pytest.mark.parametrize("accel", [0, 1])
+@pytest.mark.parametrize("accel", [0, 1, 2])
 @pytest.mark.parametrize("max_iter", [0, 1, 2, 3, 4, 7, 1000])
 def test_client_loop_is_the_c_loop_bitwise(accel, max_iter):
     x = draw(np.random.default_rng(3), 3000, W3, MU3)

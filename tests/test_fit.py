@@ -51,7 +51,7 @@ def test_em_reaches_direct_maximum(name, w, mu, n):
 
 
 @pytest.mark.filterwarnings("ignore::expmix.ConvergenceWarning")
-@pytest.mark.parametrize("acceleration", ["squarem", "none"])
+@pytest.mark.parametrize("acceleration", ["squarem", "anderson", "none"])
 def test_history_monotone(rng, acceleration):
     x = draw(rng, 20_000, [0.3, 0.4, 0.3], [4.0, 1.5, 0.4])
     m = ExponentialMixture(3, acceleration=acceleration, tol=1e-13, max_iter=3000).fit(x)

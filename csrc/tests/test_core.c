@@ -195,7 +195,7 @@ static void test_fit_monotone_and_threads(void)
     for (int i = 0; i < N; i++) x[i] = draw_mixture(3, wt, mut);
     memset(&d, 0, sizeof d);
     d.n_exact = N; d.exact = x;
-    for (int accel = 0; accel <= 1; accel++) {
+    for (int accel = 0; accel <= 2 /* plain, SQUAREM, Anderson */; accel++) {
         double w[3] = {1.0 / 3, 1.0 / 3, 1.0 / 3}, mu[3] = {3.0, 0.5, 0.01};
         int mono = 1;
         em_options_default(&o);
@@ -320,6 +320,90 @@ static void test_batch(void)
     }
 }
 
+/* Interruption inside a pass: a callback that fires on its n-th call (polled
+ * between blocks with interrupt_seconds = 0) stops the fit at the last fully
+ * evaluated iterate; a callback that never fires changes nothing (bitwise). */
+typedef struct { int calls, fire_at; } intr_count;
+static int intr_cb(void *ctx)
+{
+    intr_count *c = (intr_count *)ctx;
+    return ++c->calls >= c->fire_at;
+}
+
+static void test_interrupt_inside_pass(void)
+{
+    enum { N = 200000 };
+    static double x[N];
+    const double wt[3] = {0.5, 0.3, 0.2}, mut[3] = {10.0, 1.0, 0.1};
+    em_data d;
+    for (int i = 0; i < N; i++) x[i] = draw_mixture(3, wt, mut);
+    memset(&d, 0, sizeof d);
+    d.n_exact = N; d.exact = x;
+    for (int accel = 0; accel <= 2; accel++)
+        for (int nt = 1; nt <= 2; nt++) {
+            double w0[3] = {0.4, 0.4, 0.2}, mu0[3] = {5.0, 0.5, 0.05};
+            double w[3], mu[3], wr[3], mur[3];
+            em_options o;
+            em_result r, rr;
+            em_stats st;
+            double R[3], X[3];
+            intr_count ic = {0, 1 << 30};
+            int ppp;
+            em_options_default(&o);
+            o.accel = accel;
+            o.n_threads = nt;
+            o.tol = 0.0;
+            o.max_iter = 6;
+            o.interrupt = intr_cb;
+            o.interrupt_ctx = &ic;
+            o.interrupt_seconds = 0.0;
+            /* never fires: same as without a callback */
+            memcpy(w, w0, sizeof w); memcpy(mu, mu0, sizeof mu);
+            memcpy(wr, w0, sizeof w); memcpy(mur, mu0, sizeof mu);
+            memset(&r, 0, sizeof r); memset(&rr, 0, sizeof rr);
+            em_fit(&d, 3, w, mu, &o, &r);
+            CHECK(ic.calls > 4 * r.n_passes, "accel=%d nt=%d: %d polls in %lld passes", accel, nt,
+                  ic.calls, (long long)r.n_passes);
+            o.interrupt = NULL;
+            em_fit(&d, 3, wr, mur, &o, &rr);
+            CHECK(r.status == EM_MAX_ITER && memcmp(w, wr, sizeof w) == 0 &&
+                  memcmp(mu, mur, sizeof mu) == 0 && r.loglik == rr.loglik,
+                  "accel=%d nt=%d: a silent callback changed the fit", accel, nt);
+            /* polls per pass (blocks of the calling thread / 16, plus the one
+             * after the pass): fire at the second poll of the second pass, so
+             * the fit stops at the start (the only full pass) */
+            ppp = ic.calls / (int)r.n_passes;
+            CHECK(ppp * (int)r.n_passes == ic.calls, "accel=%d nt=%d: %d polls, %lld passes",
+                  accel, nt, ic.calls, (long long)r.n_passes);
+            ic.calls = 0;
+            ic.fire_at = ppp + 2;
+            o.interrupt = intr_cb;
+            memcpy(w, w0, sizeof w); memcpy(mu, mu0, sizeof mu);
+            memset(&r, 0, sizeof r);
+            em_fit(&d, 3, w, mu, &o, &r);
+            st.n_components = 3; st.resp = R; st.resp_x = X;
+            em_pass(&d, 3, w0, mu0, 1, &st);
+            CHECK(r.status == EM_INTERRUPTED && r.n_passes == 2,
+                  "accel=%d nt=%d: status %d after %lld passes", accel, nt, r.status,
+                  (long long)r.n_passes);
+            CHECK(r.loglik == st.loglik && rel(mu[0], mu0[0]) < 1e-15 && rel(mu[2], mu0[2]) < 1e-15,
+                  "accel=%d nt=%d: not stopped at the start (ll %.17g vs %.17g)", accel, nt,
+                  r.loglik, st.loglik);
+            /* fires after a few passes: a sound iterate with its log-likelihood */
+            ic.calls = 0;
+            ic.fire_at = 3 * ppp + 2;
+            o.max_iter = 1000;
+            memcpy(w, w0, sizeof w); memcpy(mu, mu0, sizeof mu);
+            memset(&r, 0, sizeof r);
+            em_fit(&d, 3, w, mu, &o, &r);
+            em_pass(&d, 3, w, mu, 1, &st);
+            CHECK(r.status == EM_INTERRUPTED && r.n_passes == 4 &&
+                  rel(r.loglik, st.loglik) < 1e-12,
+                  "accel=%d nt=%d: status %d passes %lld ll %.17g vs %.17g", accel, nt, r.status,
+                  (long long)r.n_passes, r.loglik, st.loglik);
+        }
+}
+
 int main(void)
 {
     test_pass_against_direct();
@@ -328,6 +412,7 @@ int main(void)
     test_degenerate_zero_spike();
     test_errors();
     test_batch();
+    test_interrupt_inside_pass();
     printf("%d passed, %d failed\n", n_pass, n_fail);
     return n_fail != 0;
 }

@@ -28,6 +28,8 @@ requested (``n_init > 1`` or ``init`` "kmeans"/"random").
 """
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from . import _core
@@ -54,10 +56,38 @@ def _clean(w, mu, scale):
     return w, mu
 
 
+# From this many observations the C start (~5 reads of the data, ~3 s at
+# N = 1e8 on a busy machine) runs in a helper thread (see quantile_init_obs).
+_INIT_THREAD_MIN_OBS = 1_000_000
+
+
 def quantile_init_obs(obs, K):
     """The quantile start (see the module docstring) of an observation set,
-    in C, reading the segments in place (no pseudo-value arrays)."""
-    return _core.init_quantile(obs, int(K))
+    in C, reading the segments in place (no pseudo-value arrays).
+
+    On large data called from the main thread, the C routine (which runs
+    without the GIL and cannot poll for signals) runs in a helper thread
+    while the main thread waits for it, so Ctrl-C interrupts the wait at once
+    (KeyboardInterrupt); the helper then finishes on its own and its result
+    is dropped."""
+    if (getattr(obs, "n_obs", 0) < _INIT_THREAD_MIN_OBS
+            or threading.current_thread() is not threading.main_thread()):
+        return _core.init_quantile(obs, int(K))
+    out: dict = {}
+
+    def run() -> None:
+        try:
+            out["r"] = _core.init_quantile(obs, int(K))
+        except BaseException as e:   # re-raised in the caller's thread
+            out["e"] = e
+
+    t = threading.Thread(target=run, name="expmix-quantile-start", daemon=True)
+    t.start()
+    while t.is_alive():
+        t.join(0.05)
+    if "e" in out:
+        raise out["e"]
+    return out["r"]
 
 
 def quantile_init(values, weights, K):

@@ -17,7 +17,7 @@ import numpy as np
 from . import _core
 from ._init import starting_points
 from ._threads import effective_n_threads
-from .mixture import ExponentialMixture
+from .mixture import _ACCEL, ExponentialMixture
 from .observations import _check_values, check_weights
 
 __all__ = ["fit_many", "FitManyResult"]
@@ -353,7 +353,7 @@ def fit_many(datasets, n_components, *, sample_weight=None, n_init=1, init="auto
     ncomp = np.repeat(grp_k, n_init).astype(np.intc)
     out = _core.fit_many(values, weights, offsets, data_index, ncomp, W, M,
                          max_iter=int(max_iter), tol=float(tol),
-                         accel=1 if acceleration == "squarem" else 0, n_threads=n_threads)
+                         accel=_ACCEL[acceleration], n_threads=n_threads)
 
     # ---- per (K, data set): best restart as ExponentialMixture; K by BIC --------
     res_w = np.full((n_data, Kmax), np.nan)

@@ -52,8 +52,8 @@ from . import _core
 from ._init import starting_points
 from ._threads import effective_n_threads
 from .exceptions import ConvergenceWarning, DegenerateFitError, DegenerateFitWarning
-from .mixture import (_STATUS, TRUNCATION_EM_MAX_ITER, ExponentialMixture, _polish_truncated_runs,
-                      _rng)
+from .mixture import (_ACCEL, _STATUS, TRUNCATION_EM_MAX_ITER, ExponentialMixture,
+                      _polish_truncated_runs, _rng)
 from .observations import Observations, _as_float_1d, _check_values
 from .selection import SelectionResult, information_criteria
 
@@ -729,9 +729,58 @@ def _converged(d, dq2, dp2, tolw, from_q, rho2_max):
     return (d if from_q else d * rho2) < tolw * (1.0 - rho2)
 
 
+_AA_DEPTH = 3   # EM_AA_DEPTH of csrc/fit.c
+
+
+def _aa_lstsq(D, g):
+    """aa_lstsq of csrc/fit.c: min |g - sum_j gamma_j D[j]| by modified
+    Gram-Schmidt, dropping nearly dependent columns (gamma_j = 0)."""
+    nc, n = len(D), len(g)
+    R = [[0.0] * nc for _ in range(nc)]
+    b = [0.0] * nc
+    keep = [False] * nc
+    Q = []
+    for j in range(nc):
+        qj = list(D[j])
+        nrm0 = 0.0
+        for i in range(n):
+            nrm0 += qj[i] * qj[i]
+        for l in range(j):
+            if not keep[l]:
+                continue
+            dot = 0.0
+            for i in range(n):
+                dot += Q[l][i] * qj[i]
+            R[l][j] = dot
+            for i in range(n):
+                qj[i] -= dot * Q[l][i]
+        nrm = 0.0
+        for i in range(n):
+            nrm += qj[i] * qj[i]
+        keep[j] = nrm > 1e-24 * nrm0 and nrm > 0.0
+        if keep[j]:
+            R[j][j] = math.sqrt(nrm)
+            for i in range(n):
+                qj[i] /= R[j][j]
+            dot = 0.0
+            for i in range(n):
+                dot += qj[i] * g[i]
+            b[j] = dot
+        Q.append(qj)
+    gamma = [0.0] * nc
+    for j in range(nc - 1, -1, -1):
+        if not keep[j]:
+            continue
+        s = b[j]
+        for l in range(j + 1, nc):
+            s -= R[j][l] * gamma[l]
+        gamma[j] = s / R[j][j]
+    return gamma
+
+
 def _em_fit(w, mu, *, max_iter=1000, tol=1e-10, accel=1, weight_floor=1e-12,
             rate_ceiling=1e14, scale=1.0):
-    """EM (accel=0) or SQUAREM (accel=1) from (w, mu), as em_fit in csrc/fit.c.
+    """EM (accel=0), SQUAREM (accel=1) or Anderson (accel=2) from (w, mu), as em_fit in csrc/fit.c.
 
     A generator: it yields each parameter set (w, mu) to be evaluated and is
     sent back the summed pass statistics (ll, weight, R, X), or None if the
@@ -792,6 +841,67 @@ def _em_fit(w, mu, *, max_iter=1000, tol=1e-10, accel=1, weight_floor=1e-12,
     record(s0ll)
     status = 1
     stepmax = 1.0
+    if accel == 2:
+        # Anderson acceleration: anderson_loop of csrc/fit.c, line by line
+        M = _AA_DEPTH
+        X, FX = [_to_theta(K, s0w, s0mu)], [_to_theta(K, s1w, s1mu)]
+        check = last_plain = False
+        while n_passes - 1 < max_iter:
+            xl, fl = X[-1], FX[-1]
+            plain = len(X) < 2 or check
+            kind, which = _guard(K, s1w, s1mu, weight_floor, rate_ceiling, scale)
+            if kind:
+                status = 2
+                res["degenerate_component"], res["degenerate_kind"] = which, kind
+                break
+            if plain:
+                sxw, sxmu, thn = s1w, s1mu, list(fl)
+            else:
+                nc = len(X) - 1
+                D = [[(FX[j + 1][i] - X[j + 1][i]) - (FX[j][i] - X[j][i]) for i in range(2 * K)]
+                     for j in range(nc)]
+                DF = [[FX[j + 1][i] - FX[j][i] for i in range(2 * K)] for j in range(nc)]
+                gamma = _aa_lstsq(D, [fl[i] - xl[i] for i in range(2 * K)])
+                thn = []
+                for i in range(2 * K):
+                    v = fl[i]
+                    for j in range(nc):
+                        v -= gamma[j] * DF[j][i]
+                    thn.append(v)
+                sxw, sxmu = _from_theta(K, thn)
+                if _guard(K, sxw, sxmu, weight_floor, rate_ceiling, scale)[0] != 0:
+                    X, FX = [xl], [fl]
+                    continue
+            r = yield from ev(sxw, sxmu)
+            if r is None:
+                if plain:
+                    return fail()
+                r = (-math.inf, None)
+            if not plain and not (r[0] >= s0ll):
+                X, FX = [xl], [fl]
+                continue
+            d = r[0] - s0ll
+            thq = xl
+            s0w, s0mu, s0ll = sxw, sxmu, r[0]
+            s1w, s1mu = r[1]
+            record(s0ll)
+            if len(X) == M + 1:
+                X, FX = X[1:], FX[1:]
+            X.append(thn)
+            FX.append(_to_theta(K, s1w, s1mu))
+            if plain:
+                check = False
+                if _converged(d, _dist2(thn, thq), _dist2(FX[-1], thn), tolw, False, rho2_max):
+                    if last_plain:
+                        status = 0
+                        break
+                    check = True      # confirm with a second plain step
+                last_plain = True
+            else:
+                last_plain = False
+                if abs(d) < tolw:
+                    check = True
+        return finish(status, s0w, s0mu, s0ll)
     while n_passes - 1 < max_iter:
         remaining = max_iter - (n_passes - 1)
         candw, candmu = s1w, s1mu
@@ -1061,7 +1171,7 @@ class DaskExponentialMixture(ExponentialMixture):
         starts = starting_points(values, vweights, K, int(self.n_init), self.init, rng,
                                  weights_init=w0, rates_init=mu0)
         opts = dict(max_iter=int(self.max_iter), tol=float(self.tol),
-                    accel=1 if self.acceleration == "squarem" else 0, scale=data.scale)
+                    accel=_ACCEL[self.acceleration], scale=data.scale)
         return K, starts, opts, pseudo
 
     def _fit_chunked(self, data: _ChunkedData, kinds):

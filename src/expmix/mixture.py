@@ -40,6 +40,9 @@ N_INIT_LIMIT = 10**5
 #: needs a buffer of max_iter + 1 doubles per restart); history_ is empty above.
 HISTORY_MAX_ITER = 10**6
 
+# acceleration name -> em_options.accel of the C core
+_ACCEL = {"none": 0, "squarem": 1, "anderson": 2}
+
 _STATUS = {0: "converged", 1: "max_iter", 2: "degenerate", 3: "interrupted"}
 
 
@@ -199,8 +202,10 @@ class ExponentialMixture(_Params):
         User-supplied start for the first restart (the other restarts follow
         ``init``).  If only ``weights_init`` is given, the rates start from
         "quantile".
-    acceleration : {"squarem", "none"}, default "squarem"
-        SQUAREM (Varadhan & Roland 2008) with a monotonicity safeguard, or
+    acceleration : {"squarem", "anderson", "none"}, default "squarem"
+        SQUAREM (Varadhan & Roland 2008) with a monotonicity safeguard,
+        Anderson acceleration (depth 3, same safeguard, restarts; usually
+        1.5x to 15x fewer passes than SQUAREM, see docs/numerics.md), or
         plain EM.
     random_state : None, int, numpy Generator/RandomState or SeedSequence
         Seeds the random initializations; fits are reproducible with it.
@@ -394,8 +399,8 @@ class ExponentialMixture(_Params):
             raise ValueError(f"n_init must be >= 1 and <= {N_INIT_LIMIT}, got {self.n_init}")
         if not isinstance(self.init, str) or self.init not in INIT_METHODS:
             raise ValueError(f"init must be one of {INIT_METHODS}, got {self.init!r}")
-        if self.acceleration not in ("squarem", "none"):
-            raise ValueError(f"acceleration must be 'squarem' or 'none', got {self.acceleration!r}")
+        if not isinstance(self.acceleration, str) or self.acceleration not in _ACCEL:
+            raise ValueError(f"acceleration must be 'squarem', 'anderson' or 'none', got {self.acceleration!r}")
         if isinstance(self.verbose, bool) or not isinstance(self.verbose, numbers.Integral):
             raise TypeError(f"verbose must be an int, got {self.verbose!r}")
         K = int(K)
@@ -507,7 +512,7 @@ class ExponentialMixture(_Params):
         scale = float(_core.data_scale(obs))
         if obs.trunc is not None and K > 1 and w0 is None and mu0 is None:
             starts = list(starts) + _truncation_starts(obs, K, n_threads, scale)
-        accel = 1 if self.acceleration == "squarem" else 0
+        accel = _ACCEL[self.acceleration]
         keep_history = int(self.max_iter) <= HISTORY_MAX_ITER
         opts: Dict[str, Any] = dict(max_iter=int(self.max_iter), tol=float(self.tol), accel=accel, scale=scale)
         if obs.trunc is not None:       # EM crawls here; the Newton polish finishes
