@@ -61,17 +61,6 @@ typedef struct emiz_tot {
     double R[EMIZ_KMAX * 8], X[EMIZ_KMAX * 8], L[8], W[8];
 } emiz_tot;
 
-static inline __attribute__((always_inline)) __m512d emiz_gser(__m512d u)
-{
-    /* g(u) = 1/u - 1/(e^u - 1) = 1/2 - u/12 + u^3/720 - u^5/30240 + u^7/1209600 */
-    __m512d u2 = _mm512_mul_pd(u, u);
-    __m512d g = _mm512_set1_pd(1.0 / 1209600.0);
-    g = _mm512_fmadd_pd(g, u2, _mm512_set1_pd(-1.0 / 30240.0));
-    g = _mm512_fmadd_pd(g, u2, _mm512_set1_pd(1.0 / 720.0));
-    g = _mm512_fmadd_pd(g, u2, _mm512_set1_pd(-1.0 / 12.0));
-    return _mm512_fmadd_pd(g, u, _mm512_set1_pd(0.5));
-}
-
 /* One tile of (nearly) equal widths d = dref + del. */
 static inline __attribute__((always_inline)) void
 emiz_uniform(const int KK, const int WEIGHTED, const emiz_const *restrict C,
@@ -199,12 +188,12 @@ emiz_general(const int KK, const int WEIGHTED, const emiz_const *restrict C,
             __mmask8 small = _mm512_cmp_pd_mask(u, vser, _CMP_LT_OQ);
             __m512d G;
             if (small == 0xff) {
-                G = _mm512_mul_pd(_mm512_mul_pd(pk, di), emiz_gser(u));
+                G = _mm512_mul_pd(_mm512_mul_pd(pk, di), emz_gser(u));
             } else {
                 G = _mm512_fmsub_pd(pk, vimu[k], _mm512_mul_pd(di, ex));
                 if (small)
                     G = _mm512_mask_mov_pd(G, small,
-                                           _mm512_mul_pd(_mm512_mul_pd(pk, di), emiz_gser(u)));
+                                           _mm512_mul_pd(_mm512_mul_pd(pk, di), emz_gser(u)));
             }
             __m512d tg = _mm512_fmadd_pd(pk, ai, G);
             if (k == 0) {

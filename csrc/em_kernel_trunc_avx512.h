@@ -45,17 +45,6 @@
 #define EMZ_KINDS_LEAN 0
 #endif
 
-static inline __attribute__((always_inline)) __m512d emtz_gser(__m512d u)
-{
-    /* g(u) = 1/u - 1/(e^u - 1) = 1/2 - u/12 + u^3/720 - u^5/30240 + u^7/1209600 */
-    __m512d u2 = _mm512_mul_pd(u, u);
-    __m512d g = _mm512_set1_pd(1.0 / 1209600.0);
-    g = _mm512_fmadd_pd(g, u2, _mm512_set1_pd(-1.0 / 30240.0));
-    g = _mm512_fmadd_pd(g, u2, _mm512_set1_pd(1.0 / 720.0));
-    g = _mm512_fmadd_pd(g, u2, _mm512_set1_pd(-1.0 / 12.0));
-    return _mm512_fmadd_pd(g, u, _mm512_set1_pd(0.5));
-}
-
 /* Whole tiles from the start of t while every t <= tmax; returns the number
  * of pairs consumed.  Lane sums (components in the order of perm) go to
  * aRs[8k + l], aXs[8k + l], aLs[l]. */
@@ -140,14 +129,14 @@ emtz_body(const int KK, const int WEIGHTED, const double *restrict cw,
                                                     _mm512_sub_pd(E1[j], M[k][j]));
                 __m512d x;
                 if (small == 0xff) {
-                    x = _mm512_mul_pd(_mm512_mul_pd(rc, ti), emtz_gser(u));
+                    x = _mm512_mul_pd(_mm512_mul_pd(rc, ti), emz_gser(u));
                 } else {
                     /* R_k / mu_k - (v/s) t c_k e_k */
                     x = k == 0 ? _mm512_fmsub_pd(rc, vimu[k], qt)
                                : _mm512_fnmadd_pd(qt, T[k][j], _mm512_mul_pd(rc, vimu[k]));
                     if (small)
                         x = _mm512_mask_mov_pd(
-                            x, small, _mm512_mul_pd(_mm512_mul_pd(rc, ti), emtz_gser(u)));
+                            x, small, _mm512_mul_pd(_mm512_mul_pd(rc, ti), emz_gser(u)));
                 }
                 aR[k] = _mm512_add_pd(aR[k], rc);
                 aX[k] = _mm512_add_pd(aX[k], x);

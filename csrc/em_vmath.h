@@ -224,6 +224,19 @@ EM_VM_INLINE double em_exp(double x)
     return em_vm_selm(em_vm_nanmask(x), x, y);
 }
 
+/* The last step of e^x - 1 = 2^n (e^r - 1) + (2^n - 1), with 2^n = s1 s2
+ * (s2inv = 1/s2) and e^r - 1 = r + tl: 2^n2 (a + b + s1 tl), a + b by 2Sum
+ * (shared by em_expm1, em_exp_expm1_neg and em_expm1_pos). */
+EM_VM_INLINE double em_vm_expm1_finish(double r, double tl, double s1, double s2, double s2inv)
+{
+    double a = s1 - s2inv;                 /* exact unless |n| is large  */
+    double b = s1 * r;                     /* exact */
+    double sm = a + b;
+    double bb = sm - a;
+    double err = (a - (sm - bb)) + (b - bb);
+    return (sm + (err + s1 * tl)) * s2;
+}
+
 /* e^x - 1 = 2^n*(e^r - 1) + (2^n - 1), evaluated as
  * ((e^r-1)*2^n1 + (2^n1 - 2^-n2)) * 2^n2. */
 EM_VM_INLINE double em_expm1(double x)
@@ -239,13 +252,7 @@ EM_VM_INLINE double em_expm1(double x)
     double s1 = em_vm_pow2(n1);
     double s2 = em_vm_pow2(n2);
     double s2inv = em_vm_pow2(0u - n2);
-    /* 2^n*(e^r - 1) + (2^n - 1) = 2^n2 * (a + b + s1*tl), a + b by 2Sum */
-    double a = s1 - s2inv;                 /* exact unless |n| is large  */
-    double b = s1 * r;                     /* exact */
-    double sm = a + b;
-    double bb = sm - a;
-    double err = (a - (sm - bb)) + (b - bb);
-    double y = (sm + (err + s1 * tl)) * s2;
+    double y = em_vm_expm1_finish(r, tl, s1, s2, s2inv);
     y = em_vm_selm(em_vm_zeromask(x), x, y);   /* keep the sign of zero */
     return em_vm_selm(em_vm_nanmask(x), x, y);
 }
@@ -376,13 +383,7 @@ EM_VM_INLINE void em_exp_expm1_neg(double x, double *ex, double *em1)
     double lo = (1.0 - hi) + r;
     double pe = hi + (lo + tl);
     *ex = (pe * s1) * s2;
-    /* e^x - 1 (em_expm1) */
-    double a = s1 - s2inv;
-    double b = s1 * r;
-    double sm = a + b;
-    double bb = sm - a;
-    double err = (a - (sm - bb)) + (b - bb);
-    *em1 = (sm + (err + s1 * tl)) * s2;
+    *em1 = em_vm_expm1_finish(r, tl, s1, s2, s2inv);   /* em_expm1 */
 }
 
 /* e^x - 1 for x in [0, 709]: the operations of em_expm1 (em_vmath.h) without
@@ -395,12 +396,7 @@ EM_VM_INLINE double em_expm1_pos(double x)
     double r2 = r * r;
     double tl = rlo + r2 * (0.5 + r * em_vm_exp_tail(r));
     double s1 = em_vm_pow2(n1), s2 = em_vm_pow2(n2), s2inv = em_vm_pow2(0u - n2);
-    double a = s1 - s2inv;
-    double b = s1 * r;
-    double sm = a + b;
-    double bb = sm - a;
-    double err = (a - (sm - bb)) + (b - bb);
-    return (sm + (err + s1 * tl)) * s2;
+    return em_vm_expm1_finish(r, tl, s1, s2, s2inv);
 }
 
 #endif /* EM_VMATH_H */

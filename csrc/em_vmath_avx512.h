@@ -125,4 +125,17 @@ static inline __m512d emz_exp_expm1_8(__m512d u, __m512d tab, __m512d tabl, __m5
     return _mm512_scalef_pd(_mm512_add_pd(Th, c), s);
 }
 
+/* g(u) = 1/u - 1/(e^u - 1), the mean of a unit-width truncated exponential,
+ * by its series 1/2 - u/12 + u^3/720 - u^5/30240 + u^7/1209600 (for small u,
+ * where the difference cancels; the interval and truncation kernels). */
+static inline __attribute__((always_inline)) __m512d emz_gser(__m512d u)
+{
+    __m512d u2 = _mm512_mul_pd(u, u);
+    __m512d g = _mm512_set1_pd(1.0 / 1209600.0);
+    g = _mm512_fmadd_pd(g, u2, _mm512_set1_pd(-1.0 / 30240.0));
+    g = _mm512_fmadd_pd(g, u2, _mm512_set1_pd(1.0 / 720.0));
+    g = _mm512_fmadd_pd(g, u2, _mm512_set1_pd(-1.0 / 12.0));
+    return _mm512_fmadd_pd(g, u, _mm512_set1_pd(0.5));
+}
+
 #endif /* EM_VMATH_AVX512_H */
