@@ -31,21 +31,7 @@
 
 #define EMIZ_KMAX 8
 
-/* Sanitizer builds (ASan: -O1, every body instrumented, minutes of compile
- * time) run every K through the K = 8 body with phantom components, whose
- * terms are exactly zero; other builds have one body per K. */
-#ifndef EMZ_KINDS_LEAN
-#if defined(__SANITIZE_ADDRESS__)
-#define EMZ_KINDS_LEAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define EMZ_KINDS_LEAN 1
-#endif
-#endif
-#endif
-#ifndef EMZ_KINDS_LEAN
-#define EMZ_KINDS_LEAN 0
-#endif
+/* EMZ_KINDS_LEAN (sanitizer builds: one K = 8 body): em_vmath_avx512.h */
 
 typedef struct emiz_const {
     /* per call, components in the order of perm (0' first) */
