@@ -208,6 +208,15 @@ static int select_cut_keys(const init_seg *seg, int nseg, int K, uint64_t *H,
     return EM_OK;
 }
 
+/* The segments the starts read (exact, right, interval) have sane counts and
+ * buffers. */
+static int init_data_ok(const em_data *data)
+{
+    if (data->n_exact < 0 || data->n_right < 0 || data->n_interval < 0) return 0;
+    return !((data->n_exact > 0 && !data->exact) || (data->n_right > 0 && !data->right) ||
+             (data->n_interval > 0 && (!data->lower || !data->upper)));
+}
+
 int em_init_cuts(const em_data *data, int K, double *cuts, double *total_weight,
                  double *total_wx)
 {
@@ -216,10 +225,7 @@ int em_init_cuts(const em_data *data, int K, double *cuts, double *total_weight,
     double W = 0.0, S = 0.0;
     int nseg, st;
     if (!data || K < 1 || K > EM_MAX_COMPONENTS || (K > 1 && !cuts)) return EM_ERR_ARGUMENT;
-    if (data->n_exact < 0 || data->n_right < 0 || data->n_interval < 0) return EM_ERR_ARGUMENT;
-    if ((data->n_exact > 0 && !data->exact) || (data->n_right > 0 && !data->right) ||
-        (data->n_interval > 0 && (!data->lower || !data->upper)))
-        return EM_ERR_ARGUMENT;
+    if (!init_data_ok(data)) return EM_ERR_ARGUMENT;
     nseg = init_segments(data, seg);
     st = select_cut_keys(seg, nseg, K, H, &W, &S);
     if (st != EM_OK) return st;
@@ -238,10 +244,7 @@ int em_init_quantile(const em_data *data, int K, double *w, double *mu)
     double W = 0.0, S = 0.0, scale, lo, hi, wsum = 0.0;
     int nseg, st, k;
     if (!data || K < 1 || K > EM_MAX_COMPONENTS || !w || !mu) return EM_ERR_ARGUMENT;
-    if (data->n_exact < 0 || data->n_right < 0 || data->n_interval < 0) return EM_ERR_ARGUMENT;
-    if ((data->n_exact > 0 && !data->exact) || (data->n_right > 0 && !data->right) ||
-        (data->n_interval > 0 && (!data->lower || !data->upper)))
-        return EM_ERR_ARGUMENT;
+    if (!init_data_ok(data)) return EM_ERR_ARGUMENT;
     nseg = init_segments(data, seg);
     st = select_cut_keys(seg, nseg, K, H, &W, &S);
     if (st != EM_OK) return st;
