@@ -271,6 +271,8 @@ def excess_starts(values, weights, events, K):
     out: list = []
     v = np.ascontiguousarray(values, dtype=np.float64)
     wt = None if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
+    if wt is not None and bool(np.all(wt == 1.0)):
+        wt = None               # unit weights are no weights (the same start)
     exposure = float(np.sum(v) if wt is None else np.dot(v, wt))
     if not (np.isfinite(exposure) and exposure > 0 and events > 0):
         return out
