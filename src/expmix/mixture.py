@@ -197,7 +197,10 @@ class ExponentialMixture(_Params):
         "random" (log-uniform rates, Dirichlet weights) draw from
         ``random_state``.  "auto": the first restart uses "quantile", the
         others "kmeans".  With "quantile" and n_init > 1 the extra restarts
-        use "kmeans".
+        use "kmeans".  With per-observation entry times (K >= 2) the
+        "kmeans"/"random" starts read the excess over each row's entry time,
+        and three deterministic starts from the excess are added (without
+        ``weights_init``/``rates_init``); see ``expmix._init``.
     weights_init, rates_init : array-like of shape (K,), optional
         User-supplied start for the first restart (the other restarts follow
         ``init``).  If only ``weights_init`` is given, the rates start from
@@ -244,7 +247,9 @@ class ExponentialMixture(_Params):
     status_ : str
         "converged", "max_iter" or "degenerate" (an emptied component).
     restarts_ : list of dict
-        Per restart: log_likelihood, status, n_iter, start.
+        Per restart: log_likelihood, status, n_iter, start (with
+        per-observation entry times and K >= 2, the extra starts follow the
+        ``n_init`` restarts).
     data_kinds_ : tuple of str
         Kinds of observations fitted ("exact", "right", "interval", "truncated").
     entry_ : float or None
@@ -326,7 +331,10 @@ class ExponentialMixture(_Params):
     non-float64 or non-contiguous X is converted to float64 (one copy),
     censored samples (``event_observed`` with both kinds present) are
     split into two contiguous segments (one copy of the values and
-    weights), a dead time ``entry`` shifts the data (one copy), data at
+    weights), a dead time ``entry`` shifts the data (one copy),
+    per-observation entry times are kept as truncation pairs (one copy) and
+    row by row (a view, split like the values) and, for K >= 2, their
+    starts gather the excess over the entry times (one copy), data at
     extreme magnitudes are rescaled (one copy), and "kmeans"/"random"
     restarts gather the pseudo-values (one copy).
 
