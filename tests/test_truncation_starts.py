@@ -206,6 +206,8 @@ def test_excess_pseudo_values_are_the_excess_of_each_row():
     np.testing.assert_allclose(got_s, want, rtol=0, atol=1e-12)
     got_r, _ = rescaled(obs, 2.0 ** 300).excess_pseudo_values()
     np.testing.assert_allclose(got_r, want * 2.0 ** -300, rtol=1e-12)
+    got_rs, _ = rescaled(obs.shifted(), 2.0 ** -300).excess_pseudo_values()
+    np.testing.assert_allclose(got_rs, want * 2.0 ** 300, rtol=0, atol=1e-12 * 2.0 ** 300)
     # the weight of the rows ending in an event (exact and interval rows)
     assert excess_of(obs)[2] == pytest.approx(float(np.sum(v[~rc])), rel=1e-13)
     # samples with censoring, unweighted (weights None)

@@ -44,7 +44,9 @@ class Observations:
     exact_t, right_t, interval_t : with per-observation entry times, the
         entry time of each row of the exact, right-censored and interval
         segment (aligned with it; None without per-observation entries, or
-        when the builder did not record them).  The likelihood needs only
+        when the builder did not record them), plus ``row_entry_offset``
+        (the data were shifted by it, see :meth:`shifted`: a row's entry
+        time is ``exact_t - row_entry_offset``).  The likelihood needs only
         the pairs; these serve the starting points built from the excess
         over the entry time (:meth:`excess_pseudo_values`).
     n_obs : number of observations supplied by the user (rows)
@@ -62,6 +64,7 @@ class Observations:
     exact_t: _Array = None
     right_t: _Array = None
     interval_t: _Array = None
+    row_entry_offset: float = 0.0
     n_obs: int = 0
     kinds: tuple = field(default_factory=tuple)
     #: A common dead time when > 0: every observation is truncated at or above
@@ -120,15 +123,17 @@ class Observations:
                 trunc_w = None if self.trunc_w is None else np.ascontiguousarray(self.trunc_w[keep])
         kinds = self.kinds if trunc is not None else \
             tuple(k for k in self.kinds if k != "truncated")
-        # row entry times stay aligned (measured from t too) while pairs remain
-        rows = (lambda a: sh(a) if trunc is not None else None)
+        # row entry times stay (no copy) while pairs remain, measured from t
+        # through row_entry_offset
+        rows = (lambda a: a if trunc is not None else None)
         return Observations(exact=sh(self.exact), exact_w=self.exact_w,
                             right=sh(self.right), right_w=self.right_w,
                             lower=sh(self.lower), upper=sh(self.upper),
                             interval_w=self.interval_w, trunc=trunc, trunc_w=trunc_w,
                             exact_t=rows(self.exact_t), right_t=rows(self.right_t),
                             interval_t=rows(self.interval_t),
-                            n_obs=self.n_obs, kinds=kinds)
+                            row_entry_offset=self.row_entry_offset + t if trunc is not None
+                            else 0.0, n_obs=self.n_obs, kinds=kinds)
 
     def pseudo_values(self):
         """Values and weights for initialization: exact values, censoring
@@ -177,9 +182,12 @@ class Observations:
             segs.append((0.5 * (self.lower + self.upper), self.interval_t, self.interval_w))
         v = np.empty(sum(x.shape[0] for x, _, _ in segs))
         pos = 0
+        off = float(self.row_entry_offset)
         for x, t, _ in segs:        # one array of the excess, no further temporaries
             part = v[pos:pos + x.shape[0]]
             np.subtract(x, t, out=part)
+            if off != 0.0:          # x was shifted by off: x - (t - off)
+                np.add(part, off, out=part)
             np.maximum(part, 0.0, out=part)
             pos += x.shape[0]
         if all(w is None for _, _, w in segs):
@@ -744,7 +752,8 @@ def rescaled(obs: Observations, s: float) -> Observations:
     return dataclasses.replace(obs, exact=f(obs.exact), right=f(obs.right),
                                lower=f(obs.lower), upper=f(obs.upper), trunc=f(obs.trunc),
                                exact_t=f(obs.exact_t), right_t=f(obs.right_t),
-                               interval_t=f(obs.interval_t))
+                               interval_t=f(obs.interval_t),
+                               row_entry_offset=float(np.ldexp(obs.row_entry_offset, -e)))
 
 
 def exact_weight(obs: Observations) -> float:
