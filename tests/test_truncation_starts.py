@@ -15,7 +15,7 @@ import pytest
 from scipy.optimize import minimize
 
 from expmix import ExponentialMixture, select_components
-from expmix._init import EXCESS_SUBSAMPLE_SEED, excess_of, excess_starts
+from expmix._init import EXCESS_SEED, excess_of, excess_starts, kmeans_init, quantile_init
 from expmix.observations import from_intervals, from_samples, rescaled
 from reference import direct_mle_grad, loglik, loglik_and_grad
 
@@ -223,8 +223,9 @@ def test_excess_pseudo_values_are_the_excess_of_each_row():
 
 def test_excess_starts_closed_form_and_scale():
     """Start 1 is spread around events / exposure (the K = 1 truncated MLE of
-    exact and right-censored rows); all starts have the excess's scale, not
-    the values'."""
+    exact and right-censored rows); start 2 refines the quantile start of the
+    excess (written out with numpy here); start 3 is the k-means++ start of
+    the excess with the fixed seed."""
     x, t, _, _ = far_data(101, 60.0, 3)
     c = t + 3.0
     ev = x <= c
@@ -236,15 +237,30 @@ def test_excess_starts_closed_form_and_scale():
     mu1 = ev.sum() / np.sum(xc - t)
     np.testing.assert_allclose(starts[0][1], mu1 * np.exp([1.5, 0.0, -1.5]), rtol=1e-12)
     np.testing.assert_allclose(starts[0][0], np.full(3, 1 / 3))
-    # start 2: the quantile start of the excess, written out with numpy:
-    # cuts at the exact quantiles k/3, rates 1 / group mean, weights the
-    # group shares + 1e-3 / K, normalised
+    # the quantile start of the excess, written out with numpy: cuts at the
+    # exact quantiles k/3, rates 1 / group mean, weights the group shares +
+    # 1e-3 / K, normalised
     e = np.sort(np.where(ev, x, c) - t)
     cuts = [e[int(np.ceil(e.size * k / 3)) - 1] for k in (1, 2)]
     groups = np.split(e, np.searchsorted(e, cuts, side="right"))
     g_w = np.array([g.size / e.size + 1e-3 / 3 for g in groups])
-    np.testing.assert_allclose(starts[1][1], [1 / g.mean() for g in groups], rtol=1e-12)
-    np.testing.assert_allclose(starts[1][0], g_w / g_w.sum(), rtol=1e-12)
+    wq, muq = quantile_init(v, wt, 3)
+    np.testing.assert_allclose(muq, [1 / g.mean() for g in groups], rtol=1e-12)
+    np.testing.assert_allclose(wq, g_w / g_w.sum(), rtol=1e-12)
+    # Lloyd on log(excess) from it ends at K cells of the log-excess, i.e.
+    # contiguous blocks of the sorted excess: sizes from the weights
+    # (count + 1e-3/K, normalised), rates the inverse block means
+    w2, mu2 = starts[1]
+    o = np.argsort(-mu2)
+    sizes = np.rint(w2[o] * (e.size + 1e-3) - 1e-3 / 3).astype(int)
+    assert sizes.sum() == e.size and np.all(sizes > 0)
+    blocks = np.split(e, np.cumsum(sizes)[:-1])
+    np.testing.assert_allclose(1 / mu2[o], [b.mean() for b in blocks], rtol=1e-12)
+    assert not np.allclose(np.sort(mu2), np.sort(muq), rtol=1e-3)     # it moved
+    # the k-means++ start of the excess, from the fixed seed
+    wk, muk = kmeans_init(v, np.ones_like(v), 3, np.random.default_rng(EXCESS_SEED))
+    np.testing.assert_array_equal(starts[2][0], wk)
+    np.testing.assert_array_equal(starts[2][1], muk)
     for w, mu in starts:
         assert np.isclose(w.sum(), 1.0) and np.all(mu > 0)
     # unit weights are no weights
@@ -252,7 +268,6 @@ def test_excess_starts_closed_form_and_scale():
     for a, b in zip(starts, s2):
         np.testing.assert_array_equal(a[0], b[0])
         np.testing.assert_array_equal(a[1], b[1])
-    assert EXCESS_SUBSAMPLE_SEED > 0
 
 
 def test_extra_starts_only_with_per_observation_entries():

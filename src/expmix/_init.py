@@ -43,14 +43,15 @@ row's entry time for this).  Then:
 * without ``weights_init``/``rates_init``, three deterministic starts are
   added (:func:`excess_starts`): rates spread by e^{1.5} .. e^{-1.5} around
   the K = 1 truncated MLE (events / exposure, the closed form for exact and
-  right-censored rows), the quantile start of the excess, and ten Lloyd
-  steps on log(excess) from that start's group means (on a fixed-seed
-  subsample of 20,000 above that size).  Their weights are those of the
-  excess data, unmapped: mapping them to the population with a typical
-  entry time (w_k ~ w'_k e^{mu_k t_median}), or by the weights' MLE given
-  the rates, gives the fast components nearly all the weight, and EM and
-  the polish then ended below the maximum far more often (measured with
-  ``tools/measure_truncation_starts.py``).
+  right-censored rows), ten Lloyd steps on log(excess) from the group means
+  of the excess's quantile start, and a k-means++ start of the excess (a
+  fixed seed, :data:`EXCESS_SEED`; subsamples of 20,000 above that size).
+  Their weights are those of the excess data, unmapped: mapping them to
+  the population with a typical entry time (w_k ~ w'_k e^{mu_k t_median}),
+  or by the weights' MLE given the rates, gives the fast components nearly
+  all the weight, and EM and the polish then ended below the maximum far
+  more often (measured with ``tools/measure_truncation_starts.py``, see
+  docs/numerics.md).
 
 Each start costs at most ``TRUNCATION_EM_MAX_ITER`` (300) EM iterations and
 a Newton polish.  The extra starts depend only on the data; the restarts
@@ -248,9 +249,10 @@ def starting_points(values, weights, K, n_init, method, rng, weights_init=None, 
 # ----------------------------------------------------------------------
 # per-observation entry times: starts from the excess over the entry time
 
-#: Seed of the fixed subsample (data above 20,000 values) of the log-excess
-#: Lloyd start: the extra starts are a function of the data alone.
-EXCESS_SUBSAMPLE_SEED = 20261202
+#: Seed of the generator of the deterministic excess starts (the subsample of
+#: the log-excess Lloyd start above 20,000 values, the k-means++ start): the
+#: extra starts are a function of the data alone, not of random_state.
+EXCESS_SEED = 20261202
 
 
 def excess_of(obs):
@@ -289,34 +291,40 @@ def excess_starts(values, weights, events, K):
     population's rates and with the weights seen above the entry times.  So
     the rates of these starts come from the excess data, and their weights
     are the weights seen in them, not mapped back to the population (mapping
-    them with a typical entry time, w_k ~ w'_k e^{mu_k t}, measured worse:
-    the fast components take nearly all the weight and EM crawls from
-    there; see docs/numerics.md):
+    them with a typical entry time, w_k ~ w'_k e^{mu_k t}, or by their MLE
+    given the rates, measured worse: the fast components take nearly all
+    the weight and EM crawls from there; see docs/numerics.md):
 
     1. rates spread around the K = 1 truncated MLE, events / exposure
        (exact for exact and right-censored rows; intervals enter by their
        midpoints), equal weights;
-    2. the quantile start of the excess data;
-    3. ten weighted Lloyd steps on the log of the excess data from the group
-       means of start 2 (a fixed-seed subsample of 20,000 above that size).
+    2. ten weighted Lloyd steps on the log of the excess data from the group
+       means of the excess data's quantile start (on a subsample of 20,000
+       above that size);
+    3. the k-means++ start of the excess data (:func:`kmeans_init`).
+
+    The generator of 2 and 3 is seeded with :data:`EXCESS_SEED`.  (The
+    quantile start of the excess itself, tried as a start, reached the
+    maximum less often than 2, which refines it.)
     """
     out: list = []
     v = np.ascontiguousarray(values, dtype=np.float64)
     wt = None if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
     if wt is not None and bool(np.all(wt == 1.0)):
-        wt = None               # unit weights are no weights (the same start)
+        wt = None               # unit weights are no weights (the same starts)
     exposure = float(np.sum(v) if wt is None else np.dot(v, wt))
     if not (np.isfinite(exposure) and exposure > 0 and events > 0):
         return out
     out += spread_start(events / exposure, K)
-    wq, muq = quantile_init(v, wt, K)
-    out.append((wq, muq))
-    rng = np.random.default_rng(EXCESS_SUBSAMPLE_SEED)
+    _, muq = quantile_init(v, wt, K)
+    rng = np.random.default_rng(EXCESS_SEED)
+    ones = np.ones_like(v) if wt is None else wt
     if wt is None and v.shape[0] > 20000:      # unweighted: a uniform subsample
         vs, ws = v[rng.integers(0, v.shape[0], 20000)], np.ones(20000)
     else:
-        vs, ws = _subsample(v, np.ones_like(v) if wt is None else wt, rng)
+        vs, ws = _subsample(v, ones, rng)
     scale = max(float(np.sum(vs * ws) / np.sum(ws)), 1e-300)
     centers = np.sort(np.log(1.0 / muq))
     out.append(_lloyd_log(vs, ws, _log_values(vs, scale), centers, scale))
+    out.append(kmeans_init(v, ones, K, rng))
     return out

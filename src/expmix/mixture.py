@@ -1240,8 +1240,9 @@ def _truncation_starts(obs: Observations, K: int, n_threads: int, scale: float, 
     the tail sit near the entry times rather than near the excess x - t that
     the rates describe.  With the row entry times recorded (``excess``, from
     :func:`expmix._init.excess_of`): the three deterministic starts of
-    :func:`expmix._init.excess_starts` (around the K = 1 truncated MLE, the
-    quantile start and a log-scale Lloyd start of the excess data).
+    :func:`expmix._init.excess_starts` (around the K = 1 truncated MLE, a
+    log-scale Lloyd start and a fixed-seed k-means++ start of the excess
+    data).
     Without them (an observation set that keeps only the truncation pairs):
     one start around the K = 1 truncated MLE, fitted (EM + Newton polish)."""
     if excess is not None:
