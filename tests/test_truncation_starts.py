@@ -263,11 +263,15 @@ def test_excess_starts_closed_form_and_scale():
     np.testing.assert_array_equal(starts[2][1], muk)
     for w, mu in starts:
         assert np.isclose(w.sum(), 1.0) and np.all(mu > 0)
-    # unit weights are no weights
-    s2 = excess_starts(v, np.ones_like(v), events, 3)
-    for a, b in zip(starts, s2):
-        np.testing.assert_array_equal(a[0], b[0])
-        np.testing.assert_array_equal(a[1], b[1])
+    # unit weights are no weights (also above the 20,000-value subsample)
+    big = np.random.default_rng(2).exponential(1.0, 30000)
+    for vv in (v, big):
+        s1 = excess_starts(vv, None, vv.size, 3)
+        s2 = excess_starts(vv, np.ones_like(vv), vv.size, 3)
+        assert len(s1) == len(s2) == 3
+        for a, b in zip(s1, s2):
+            np.testing.assert_array_equal(a[0], b[0])
+            np.testing.assert_array_equal(a[1], b[1])
 
 
 def test_extra_starts_only_with_per_observation_entries():

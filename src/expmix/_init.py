@@ -301,7 +301,8 @@ def excess_starts(values, weights, events, K):
     2. ten weighted Lloyd steps on the log of the excess data from the group
        means of the excess data's quantile start (on a subsample of 20,000
        above that size);
-    3. the k-means++ start of the excess data (:func:`kmeans_init`).
+    3. the k-means++ start of the excess data (:func:`kmeans_init`, on the
+       same subsample).
 
     The generator of 2 and 3 is seeded with :data:`EXCESS_SEED`.  (The
     quantile start of the excess itself, tried as a start, reached the
@@ -317,14 +318,16 @@ def excess_starts(values, weights, events, K):
         return out
     out += spread_start(events / exposure, K)
     _, muq = quantile_init(v, wt, K)
+    # one (sub)sample of at most 20,000 values for both (no N-sized temporary
+    # when unweighted)
     rng = np.random.default_rng(EXCESS_SEED)
-    ones = np.ones_like(v) if wt is None else wt
-    if wt is None and v.shape[0] > 20000:      # unweighted: a uniform subsample
-        vs, ws = v[rng.integers(0, v.shape[0], 20000)], np.ones(20000)
+    if wt is None:
+        vs = v[rng.integers(0, v.shape[0], 20000)] if v.shape[0] > 20000 else v
+        ws = np.ones(vs.shape[0])
     else:
-        vs, ws = _subsample(v, ones, rng)
+        vs, ws = _subsample(v, wt, rng)
     scale = max(float(np.sum(vs * ws) / np.sum(ws)), 1e-300)
     centers = np.sort(np.log(1.0 / muq))
     out.append(_lloyd_log(vs, ws, _log_values(vs, scale), centers, scale))
-    out.append(kmeans_init(v, ones, K, rng))
+    out.append(kmeans_init(vs, ws, K, rng))
     return out
