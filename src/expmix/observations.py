@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import List, Optional, Tuple
 
 import numpy as np
 
@@ -173,12 +173,12 @@ class Observations:
         not)."""
         if not self.has_row_entries:
             return None
-        segs = []
+        segs: List[Tuple[np.ndarray, np.ndarray, Optional[np.ndarray]]] = []
         for x, t, w in ((self.exact, self.exact_t, self.exact_w),
                         (self.right, self.right_t, self.right_w)):
-            if x is not None:
+            if x is not None and t is not None:      # (has_row_entries: t is there)
                 segs.append((x, t, w))
-        if self.lower is not None:
+        if self.lower is not None and self.upper is not None and self.interval_t is not None:
             segs.append((0.5 * (self.lower + self.upper), self.interval_t, self.interval_w))
         v = np.empty(sum(x.shape[0] for x, _, _ in segs))
         pos = 0
