@@ -25,6 +25,39 @@
 The random starts work on the pseudo-values materialized as arrays
 (``Observations.pseudo_values``); they are built only when such a start is
 requested (``n_init > 1`` or ``init`` "kmeans"/"random").
+
+Per-observation entry times (``entry=array``, K >= 2).  The values x sit
+near their entry times when these lie far in the tail, and starts read
+from x have the wrong scale.  By memorylessness the excess ``x - t_i`` of a
+row from component k is Exp(mu_k) whatever t_i, so the excess data carry
+the population's rates (their weights are those seen above the entry
+times, w_k e^{-mu_k t_i} / S(t_i)).  The excess pseudo-values are x - t
+(exact rows), c - t (right-censored rows) and (a + b) / 2 - t (intervals)
+(``Observations.excess_pseudo_values``; the observation set records each
+row's entry time for this).  Then:
+
+* the first start is still the quantile start of the values (as without
+  entry times);
+* the "kmeans" and "random" starts (restarts 2..n_init) are drawn from the
+  excess pseudo-values instead of the values;
+* without ``weights_init``/``rates_init``, three deterministic starts are
+  added (:func:`excess_starts`): rates spread by e^{1.5} .. e^{-1.5} around
+  the K = 1 truncated MLE (events / exposure, the closed form for exact and
+  right-censored rows), ten Lloyd steps on log(excess) from the group means
+  of the excess's quantile start, and a k-means++ start of the excess (a
+  fixed seed, :data:`EXCESS_SEED`; subsamples of 20,000 above that size).
+  Their weights are those of the excess data, unmapped: mapping them to
+  the population with a typical entry time (w_k ~ w'_k e^{mu_k t_median}),
+  or by the weights' MLE given the rates, gives the fast components nearly
+  all the weight, and EM and the polish then ended below the maximum far
+  more often (measured with ``tools/measure_truncation_starts.py``, see
+  docs/numerics.md).
+
+Each start costs at most ``TRUNCATION_EM_MAX_ITER`` (300) EM iterations and
+a Newton polish.  The extra starts depend only on the data; the restarts
+on ``random_state``.  Fits without per-observation entry times get none of
+this (their starts are unchanged bit for bit).  The dask path builds the
+same starts from the gathered (excess) pseudo-values.
 """
 from __future__ import annotations
 
@@ -109,9 +142,7 @@ def _subsample(values, weights, rng, size=20000):
 def kmeans_init(values, weights, K, rng):
     v, wt = _subsample(values, weights, rng)
     scale = max(float(np.sum(v * wt) / np.sum(wt)), 1e-300)
-    pos = v[v > 0]
-    floor = float(pos.min()) * 0.5 if pos.size else scale * 1e-3
-    z = np.log(np.maximum(v, floor))
+    z = _log_values(v, scale)
     # k-means++ seeding (weighted)
     centers = np.empty(K)
     centers[0] = z[rng.choice(z.shape[0], p=wt / wt.sum())]
@@ -122,6 +153,20 @@ def kmeans_init(values, weights, K, rng):
         idx = rng.choice(z.shape[0], p=p / s) if s > 0 else rng.integers(z.shape[0])
         centers[k] = z[idx]
         d2 = np.minimum(d2, (z - centers[k]) ** 2)
+    return _lloyd_log(v, wt, z, centers, scale)
+
+
+def _log_values(v, scale):
+    """log of the values, zeros replaced by half the smallest positive value."""
+    pos = v[v > 0]
+    floor = float(pos.min()) * 0.5 if pos.size else scale * 1e-3
+    return np.log(np.maximum(v, floor))
+
+
+def _lloyd_log(v, wt, z, centers, scale):
+    """Ten weighted Lloyd steps on z = log v from ``centers`` (modified in
+    place); the start is the groups' weights and inverse mean values."""
+    K = centers.shape[0]
     for _ in range(10):
         lab = np.argmin(np.abs(z[:, None] - centers[None, :]), axis=1)
         for k in range(K):
@@ -151,16 +196,22 @@ def random_init(values, weights, K, rng):
 
 
 def starting_points(values, weights, K, n_init, method, rng, weights_init=None, rates_init=None,
-                    obs=None):
+                    obs=None, excess=None):
     """List of n_init (w, mu) starts; user-given parameters come first.
 
     Either ``values``/``weights`` (pseudo-value arrays) or ``obs`` (an
     :class:`Observations`; then ``values``/``weights`` may be None and are
     built from ``obs.pseudo_values()`` only if a random start needs them).
+    ``excess``: for per-observation entry times, the excess pseudo-values
+    ``(values, weights or None)`` (see :func:`excess_of`); the "kmeans" and
+    "random" starts then draw from them instead of the values (the first,
+    "quantile" start still reads the values).
     """
     cache: dict = {}
 
     def pseudo() -> tuple:
+        if excess is not None:
+            return excess[0], (np.ones_like(excess[0]) if excess[1] is None else excess[1])
         if values is not None:
             return values, (np.ones_like(values) if weights is None else weights)
         if "pv" not in cache:
@@ -193,3 +244,90 @@ def starting_points(values, weights, K, n_init, method, rng, weights_init=None, 
             v, wt = pseudo()
             starts.append(random_init(v, wt, K, rng))
     return starts
+
+
+# ----------------------------------------------------------------------
+# per-observation entry times: starts from the excess over the entry time
+
+#: Seed of the generator of the deterministic excess starts (the subsample of
+#: the log-excess Lloyd start above 20,000 values, the k-means++ start): the
+#: extra starts are a function of the data alone, not of random_state.
+EXCESS_SEED = 20261202
+
+
+def excess_of(obs):
+    """``(values, weights, events)`` of an observation set with per-observation
+    entry times recorded row by row: the excess pseudo-values
+    (:meth:`Observations.excess_pseudo_values`; weights None when
+    unweighted) and the total weight of the
+    rows that end in an event (exact and interval rows; right-censored rows
+    only add exposure).  None without recorded row entry times."""
+    ex = obs.excess_pseudo_values()
+    if ex is None:
+        return None
+    v, w = ex
+    total = float(v.shape[0]) if w is None else float(np.sum(w))
+    right_w = 0.0 if obs.right is None else (
+        float(obs.right.shape[0]) if obs.right_w is None else float(np.sum(obs.right_w)))
+    return v, w, total - right_w
+
+
+def spread_start(mu1, K):
+    """Rates spread geometrically (factors e^{1.5} .. e^{-1.5}) around the
+    K = 1 rate ``mu1``, equal weights; [] when mu1 is not a positive number."""
+    if not (np.isfinite(mu1) and mu1 > 0):
+        return []
+    return [(np.full(K, 1.0 / K), mu1 * np.exp(np.linspace(1.5, -1.5, K)))]
+
+
+def excess_starts(values, weights, events, K):
+    """The extra starts of a fit with per-observation entry times (K >= 2),
+    all deterministic functions of the data, built from the excess
+    pseudo-values ``values`` (weights ``weights``, None: unit weights;
+    ``events`` the weight of the rows ending in an event).
+
+    By memorylessness, the excess ``x - t_i`` of a row from component k is
+    Exp(mu_k) whatever ``t_i``: the excess data are a mixture with the
+    population's rates and with the weights seen above the entry times.  So
+    the rates of these starts come from the excess data, and their weights
+    are the weights seen in them, not mapped back to the population (mapping
+    them with a typical entry time, w_k ~ w'_k e^{mu_k t}, or by their MLE
+    given the rates, measured worse: the fast components take nearly all
+    the weight and EM crawls from there; see docs/numerics.md):
+
+    1. rates spread around the K = 1 truncated MLE, events / exposure
+       (exact for exact and right-censored rows; intervals enter by their
+       midpoints), equal weights;
+    2. ten weighted Lloyd steps on the log of the excess data from the group
+       means of the excess data's quantile start (on a subsample of 20,000
+       above that size);
+    3. the k-means++ start of the excess data (:func:`kmeans_init`, on the
+       same subsample).
+
+    The generator of 2 and 3 is seeded with :data:`EXCESS_SEED`.  (The
+    quantile start of the excess itself, tried as a start, reached the
+    maximum less often than 2, which refines it; K = 4 needed 3.)
+    """
+    out: list = []
+    v = np.ascontiguousarray(values, dtype=np.float64)
+    wt = None if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
+    if wt is not None and bool(np.all(wt == 1.0)):
+        wt = None               # unit weights are no weights (the same starts)
+    exposure = float(np.sum(v) if wt is None else np.dot(v, wt))
+    if not (np.isfinite(exposure) and exposure > 0 and events > 0):
+        return out
+    out += spread_start(events / exposure, K)
+    _, muq = quantile_init(v, wt, K)
+    # one (sub)sample of at most 20,000 values for both (no N-sized temporary
+    # when unweighted)
+    rng = np.random.default_rng(EXCESS_SEED)
+    if wt is None:
+        vs = v[rng.integers(0, v.shape[0], 20000)] if v.shape[0] > 20000 else v
+        ws = np.ones(vs.shape[0])
+    else:
+        vs, ws = _subsample(v, wt, rng)
+    scale = max(float(np.sum(vs * ws) / np.sum(ws)), 1e-300)
+    centers = np.sort(np.log(1.0 / muq))
+    out.append(_lloyd_log(vs, ws, _log_values(vs, scale), centers, scale))
+    out.append(kmeans_init(vs, ws, K, rng))
+    return out

@@ -49,7 +49,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without dask
                       "pip install 'expmix[dask]'") from exc
 
 from . import _core
-from ._init import starting_points
+from ._init import excess_starts, starting_points
 from ._threads import effective_n_threads
 from .exceptions import ConvergenceWarning, DegenerateFitError, DegenerateFitWarning
 from .mixture import (_ACCEL, _STATUS, TRUNCATION_EM_MAX_ITER, ExponentialMixture,
@@ -177,6 +177,9 @@ def _samples_chunk(x, w, e, t, t_scalar):
     obs.exact, obs.exact_w = _seg(ev, x, w)
     obs.right, obs.right_w = _seg(~ev, x, w)
     _truncation(obs, t_scalar, t_arr, w, n)
+    if obs.trunc is not None and t_arr is not None:   # row entry times (starting points)
+        obs.exact_t = _seg(ev, t_arr, None)[0]
+        obs.right_t = _seg(~ev, t_arr, None)[0]
     return obs
 
 
@@ -220,6 +223,10 @@ def _intervals_chunk(lo, hi, w, t, t_scalar):
         obs.upper = np.ascontiguousarray(hi[iv])
         obs.interval_w = None if w is None else np.ascontiguousarray(w[iv])
     _truncation(obs, t_scalar, t_arr, w, n)
+    if obs.trunc is not None and t_arr is not None:   # row entry times (starting points)
+        obs.exact_t = _seg(ex, t_arr, None)[0]
+        obs.right_t = _seg(rc, t_arr, None)[0]
+        obs.interval_t = _seg(iv, t_arr, None)[0]
     return obs
 
 
@@ -267,13 +274,23 @@ def _chunk_info(obs: Observations) -> Dict[str, Any]:
                 n_zero=0 if obs.exact is None else int(np.sum(obs.exact == 0)))
 
 
-def _chunk_pseudo(obs: Observations, seed, fraction):
+def _chunk_pseudo(obs: Observations, seed, fraction, excess=False):
     """Pseudo-values of one chunk, per kind (exact, right, interval midpoints),
-    each as (values, weights); a uniform subsample when fraction < 1."""
+    each as (values, weights); a uniform subsample when fraction < 1.
+    ``excess``: measured from each row's entry time
+    (:meth:`Observations.excess_pseudo_values`); None if a chunk with
+    truncation pairs lacks its row entry times."""
     rng = None if seed is None else np.random.default_rng(seed)
     out = []
-    for x, w in ((obs.exact, obs.exact_w), (obs.right, obs.right_w),
-                 (None if obs.lower is None else 0.5 * (obs.lower + obs.upper), obs.interval_w)):
+    segs = [(obs.exact, obs.exact_w), (obs.right, obs.right_w),
+            (None if obs.lower is None else 0.5 * (obs.lower + obs.upper), obs.interval_w)]
+    if excess:
+        if obs.trunc is not None and not obs.has_row_entries:
+            return None
+        for i, t in enumerate((obs.exact_t, obs.right_t, obs.interval_t)):
+            if segs[i][0] is not None and t is not None:
+                segs[i] = (np.maximum(segs[i][0] - t, 0.0), segs[i][1])
+    for x, w in segs:
         if x is None:
             out.append((np.zeros(0), np.zeros(0)))
             continue
@@ -506,29 +523,42 @@ class _ChunkedData:
                              "one exact value or an interval with a positive lower bound is "
                              "needed)")
 
-    def pseudo_values(self, max_size=INIT_SAMPLE_SIZE):
+    def pseudo_values(self, max_size=INIT_SAMPLE_SIZE, excess=False):
         """Pseudo-values for the starting points, gathered once.  Up to
         ``max_size`` observations: all of them, in the order of the in-memory
         :meth:`Observations.pseudo_values` (so the starting points are the
-        same); above: a fixed-seed uniform subsample of about ``max_size``."""
+        same); above: a fixed-seed uniform subsample of about ``max_size``.
+
+        ``excess=True``: the excess over the entry times instead
+        (:meth:`Observations.excess_pseudo_values`), as ``(values, weights,
+        events)`` with ``events`` the weight of the exact and interval rows
+        among them (see :func:`expmix._init.excess_of`)."""
         n = self.n_obs
         frac = 1.0 if n <= max_size else max_size / n
         seeds = [None] * len(self.chunks) if frac >= 1.0 else \
             [np.random.SeedSequence([20261201, i]) for i in range(len(self.chunks))]
         if self.client is None:
-            parts = [_chunk_pseudo(o, s, frac) for o, s in zip(self.chunks, seeds)]
+            parts = [_chunk_pseudo(o, s, frac, excess) for o, s in zip(self.chunks, seeds)]
         else:
-            parts = self.client.gather([self.client.submit(_chunk_pseudo, o, s, frac, pure=False)
+            parts = self.client.gather([self.client.submit(_chunk_pseudo, o, s, frac, excess,
+                                                           pure=False)
                                         for o, s in zip(self.chunks, seeds)])
+        if any(p is None for p in parts):
+            return None
         vals, wts = [], []
+        events = 0.0
         for k in range(3):
             for p in parts:
                 if p[k][0].shape[0]:
                     vals.append(p[k][0])
                     wts.append(p[k][1])
+                    if k != 1:
+                        events += float(np.sum(p[k][1]))
         if not vals:
-            return np.zeros(0), np.zeros(0)
-        return np.concatenate(vals), np.concatenate(wts)
+            v, w = np.zeros(0), np.zeros(0)
+        else:
+            v, w = np.concatenate(vals), np.concatenate(wts)
+        return (v, w, events) if excess else (v, w)
 
     # ------------------------------------------------------------------
     def evaluate(self, requests: List[Tuple[np.ndarray, np.ndarray]]):
@@ -1155,7 +1185,13 @@ class DaskExponentialMixture(ExponentialMixture):
         return int(s)
 
     def _prepare(self, data: _ChunkedData, pseudo=None):
-        """Validate, and return (K, starting points, options, pseudo-values)."""
+        """Validate, and return (K, starting points, options, pseudo-values).
+
+        ``pseudo``: the pseudo-values returned by an earlier call on the same
+        data (a dict, filled here as needed), so that they are gathered once.
+        Per-observation entry times: the starts of ExponentialMixture._fit
+        (the restarts read the excess over the entry times, and the
+        deterministic excess starts follow, see expmix._init.excess_starts)."""
         w0, mu0 = self._validate_params()
         size = self._check_init_sample_size()
         K = int(self.n_components)
@@ -1165,11 +1201,20 @@ class DaskExponentialMixture(ExponentialMixture):
         if self.n_threads is not None:
             effective_n_threads(self.n_threads)     # validates
         rng = _rng(self.random_state)
-        if pseudo is None:
-            pseudo = data.pseudo_values(size)
-        values, vweights = pseudo
+        pseudo = {} if pseudo is None else pseudo
+        if "pv" not in pseudo:
+            pseudo["pv"] = data.pseudo_values(size)
+        values, vweights = pseudo["pv"]
+        excess = None
+        if K > 1 and any(inf["has_trunc"] for inf in data.infos):
+            if "excess" not in pseudo:
+                pseudo["excess"] = data.pseudo_values(size, excess=True)
+            excess = pseudo["excess"]
         starts = starting_points(values, vweights, K, int(self.n_init), self.init, rng,
-                                 weights_init=w0, rates_init=mu0)
+                                 weights_init=w0, rates_init=mu0,
+                                 excess=None if excess is None else excess[:2])
+        if excess is not None and w0 is None and mu0 is None:
+            starts = list(starts) + excess_starts(excess[0], excess[1], excess[2], K)
         opts = dict(max_iter=int(self.max_iter), tol=float(self.tol),
                     accel=_ACCEL[self.acceleration], scale=data.scale)
         return K, starts, opts, pseudo

@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike
 
 from . import _core
 from . import distributions as _dist
-from ._init import INIT_METHODS, starting_points
+from ._init import INIT_METHODS, excess_of, excess_starts, spread_start, starting_points
 from ._threads import effective_n_threads
 from .exceptions import ConvergenceWarning, DegenerateFitError, DegenerateFitWarning, NotFittedError
 from .observations import (Observations, _as_float_1d, exact_weight, from_histogram,
@@ -197,7 +197,10 @@ class ExponentialMixture(_Params):
         "random" (log-uniform rates, Dirichlet weights) draw from
         ``random_state``.  "auto": the first restart uses "quantile", the
         others "kmeans".  With "quantile" and n_init > 1 the extra restarts
-        use "kmeans".
+        use "kmeans".  With per-observation entry times (K >= 2) the
+        "kmeans"/"random" starts read the excess over each row's entry time,
+        and three deterministic starts from the excess are added (without
+        ``weights_init``/``rates_init``); see ``expmix._init``.
     weights_init, rates_init : array-like of shape (K,), optional
         User-supplied start for the first restart (the other restarts follow
         ``init``).  If only ``weights_init`` is given, the rates start from
@@ -244,7 +247,9 @@ class ExponentialMixture(_Params):
     status_ : str
         "converged", "max_iter" or "degenerate" (an emptied component).
     restarts_ : list of dict
-        Per restart: log_likelihood, status, n_iter, start.
+        Per restart: log_likelihood, status, n_iter, start (with
+        per-observation entry times and K >= 2, the extra starts follow the
+        ``n_init`` restarts).
     data_kinds_ : tuple of str
         Kinds of observations fitted ("exact", "right", "interval", "truncated").
     entry_ : float or None
@@ -326,7 +331,10 @@ class ExponentialMixture(_Params):
     non-float64 or non-contiguous X is converted to float64 (one copy),
     censored samples (``event_observed`` with both kinds present) are
     split into two contiguous segments (one copy of the values and
-    weights), a dead time ``entry`` shifts the data (one copy), data at
+    weights), a dead time ``entry`` shifts the data (one copy),
+    per-observation entry times are kept as truncation pairs (one copy) and
+    row by row (a view, split like the values) and, for K >= 2, their
+    starts gather the excess over the entry times (one copy), data at
     extreme magnitudes are rescaled (one copy), and "kmeans"/"random"
     restarts gather the pseudo-values (one copy).
 
@@ -506,12 +514,17 @@ class ExponentialMixture(_Params):
         if mu0 is not None:
             mu0 = mu0 * s_data
         # the quantile start reads obs in place (C); pseudo-value arrays are
-        # built only for kmeans/random restarts
+        # built only for kmeans/random restarts.  Per-observation entry times:
+        # the data-driven starts other than the first read the excess over the
+        # entry times (see _truncation_starts)
+        excess = excess_of(obs) if obs.trunc is not None and K > 1 else None
         starts = starting_points(None, None, K, int(self.n_init), self.init, rng,
-                                 weights_init=w0, rates_init=mu0, obs=obs)
+                                 weights_init=w0, rates_init=mu0, obs=obs,
+                                 excess=None if excess is None else excess[:2])
         scale = float(_core.data_scale(obs))
         if obs.trunc is not None and K > 1 and w0 is None and mu0 is None:
-            starts = list(starts) + _truncation_starts(obs, K, n_threads, scale)
+            starts = list(starts) + _truncation_starts(obs, K, n_threads, scale, excess)
+        del excess
         accel = _ACCEL[self.acceleration]
         keep_history = int(self.max_iter) <= HISTORY_MAX_ITER
         opts: Dict[str, Any] = dict(max_iter=int(self.max_iter), tol=float(self.tol), accel=accel, scale=scale)
@@ -1220,13 +1233,20 @@ def _polish_truncated_runs(obs: Observations, runs: List[Dict[str, Any]], n_thre
         r["polish"] = res
 
 
-def _truncation_starts(obs: Observations, K: int, n_threads: int, scale: float):
-    """One more start for data with per-observation entry times: rates spread
-    geometrically (factors e^{1.5} .. e^{-1.5}) around the K = 1 truncated MLE,
-    equal weights.  The data-driven starts read the values x, which for
-    entry times far in the tail sit near the entry times rather than near
-    the excess x - t that the rates describe; the K = 1 fit (EM + Newton
-    polish, exact and unique) has the right scale."""
+def _truncation_starts(obs: Observations, K: int, n_threads: int, scale: float, excess=None):
+    """The extra starts of a fit with per-observation entry times (K >= 2).
+
+    The data-driven starts read the values x, which for entry times far in
+    the tail sit near the entry times rather than near the excess x - t that
+    the rates describe.  With the row entry times recorded (``excess``, from
+    :func:`expmix._init.excess_of`): the three deterministic starts of
+    :func:`expmix._init.excess_starts` (around the K = 1 truncated MLE, a
+    log-scale Lloyd start and a fixed-seed k-means++ start of the excess
+    data).
+    Without them (an observation set that keeps only the truncation pairs):
+    one start around the K = 1 truncated MLE, fitted (EM + Newton polish)."""
+    if excess is not None:
+        return excess_starts(excess[0], excess[1], excess[2], K)
     from .inference import polish_truncated
     w = np.ones(1)
     mu = np.array([1.0 / scale])
@@ -1236,7 +1256,4 @@ def _truncation_starts(obs: Observations, K: int, n_threads: int, scale: float):
         res = polish_truncated(obs, w, mu, n_threads=n_threads)
     except (FloatingPointError, ValueError):
         return []
-    mu1 = float(res.rates[0])
-    if not (np.isfinite(mu1) and mu1 > 0):
-        return []
-    return [(np.full(K, 1.0 / K), mu1 * np.exp(np.linspace(1.5, -1.5, K)))]
+    return spread_start(float(res.rates[0]), K)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import List, Optional, Tuple
 
 import numpy as np
 
@@ -41,6 +41,14 @@ class Observations:
     lower, upper, interval_w : interval bounds and weights
     trunc, trunc_w : truncation pairs (entry time, weight of the observations
         that entered at that time)
+    exact_t, right_t, interval_t : with per-observation entry times, the
+        entry time of each row of the exact, right-censored and interval
+        segment (aligned with it; None without per-observation entries, or
+        when the builder did not record them), plus ``row_entry_offset``
+        (the data were shifted by it, see :meth:`shifted`: a row's entry
+        time is ``exact_t - row_entry_offset``).  The likelihood needs only
+        the pairs; these serve the starting points built from the excess
+        over the entry time (:meth:`excess_pseudo_values`).
     n_obs : number of observations supplied by the user (rows)
     """
 
@@ -53,6 +61,10 @@ class Observations:
     interval_w: _Array = None
     trunc: _Array = None
     trunc_w: _Array = None
+    exact_t: _Array = None
+    right_t: _Array = None
+    interval_t: _Array = None
+    row_entry_offset: float = 0.0
     n_obs: int = 0
     kinds: tuple = field(default_factory=tuple)
     #: A common dead time when > 0: every observation is truncated at or above
@@ -111,11 +123,17 @@ class Observations:
                 trunc_w = None if self.trunc_w is None else np.ascontiguousarray(self.trunc_w[keep])
         kinds = self.kinds if trunc is not None else \
             tuple(k for k in self.kinds if k != "truncated")
+        # row entry times stay (no copy) while pairs remain, measured from t
+        # through row_entry_offset
+        rows = (lambda a: a if trunc is not None else None)
         return Observations(exact=sh(self.exact), exact_w=self.exact_w,
                             right=sh(self.right), right_w=self.right_w,
                             lower=sh(self.lower), upper=sh(self.upper),
                             interval_w=self.interval_w, trunc=trunc, trunc_w=trunc_w,
-                            n_obs=self.n_obs, kinds=kinds)
+                            exact_t=rows(self.exact_t), right_t=rows(self.right_t),
+                            interval_t=rows(self.interval_t),
+                            row_entry_offset=self.row_entry_offset + t if trunc is not None
+                            else 0.0, n_obs=self.n_obs, kinds=kinds)
 
     def pseudo_values(self):
         """Values and weights for initialization: exact values, censoring
@@ -131,6 +149,50 @@ class Observations:
         v = np.concatenate(vals) if vals else np.zeros(0)
         w = np.concatenate(wts) if wts else np.zeros(0)
         return v, w
+
+    @property
+    def has_row_entries(self) -> bool:
+        """Whether per-observation entry times are recorded row by row (every
+        non-empty segment has its entry times)."""
+        if self.trunc is None:
+            return False
+        return all(t is not None for x, t in ((self.exact, self.exact_t),
+                                              (self.right, self.right_t),
+                                              (self.lower, self.interval_t)) if x is not None)
+
+    def excess_pseudo_values(self):
+        """Pseudo-values measured from each row's entry time, with weights:
+        ``x - t`` (exact), ``c - t`` (right-censored), ``(a + b) / 2 - t``
+        (intervals), in the order of :meth:`pseudo_values` (weights None when
+        no segment is weighted); None when the row entry times are not
+        recorded (:attr:`has_row_entries`).
+
+        By memorylessness the excess of a row from component k is Exp(mu_k)
+        whatever its entry time, so these values show the rates at their own
+        scale even when the entry times lie far in the tail (the values x do
+        not)."""
+        if not self.has_row_entries:
+            return None
+        segs: List[Tuple[np.ndarray, np.ndarray, Optional[np.ndarray]]] = []
+        for x, t, w in ((self.exact, self.exact_t, self.exact_w),
+                        (self.right, self.right_t, self.right_w)):
+            if x is not None and t is not None:      # (has_row_entries: t is there)
+                segs.append((x, t, w))
+        if self.lower is not None and self.upper is not None and self.interval_t is not None:
+            segs.append((0.5 * (self.lower + self.upper), self.interval_t, self.interval_w))
+        v = np.empty(sum(x.shape[0] for x, _, _ in segs))
+        pos = 0
+        off = float(self.row_entry_offset)
+        for x, t, _ in segs:        # one array of the excess, no further temporaries
+            part = v[pos:pos + x.shape[0]]
+            np.subtract(x, t, out=part)
+            if off != 0.0:          # x was shifted by off: x - (t - off)
+                np.add(part, off, out=part)
+            np.maximum(part, 0.0, out=part)
+            pos += x.shape[0]
+        if all(w is None for _, _, w in segs):
+            return v, None
+        return v, np.concatenate([np.ones_like(x) if w is None else w for x, _, w in segs])
 
     def informative_weight(self) -> float:
         """Weight of observations that bound a rate from both sides."""
@@ -487,6 +549,9 @@ def from_samples(X, sample_weight=None, event_observed=None, entry=None, *,
     _add_truncation(obs, t_scalar, t_arr, w, x)
     if obs.trunc is not None:
         kinds.append("truncated")
+        if t_arr is not None:       # the entry time of each row (starting points)
+            obs.exact_t, _ = _segment(ev, t_arr, None, n_ev)
+            obs.right_t, _ = _segment(ev, t_arr, None, n - n_ev, invert=True)
     obs.kinds = tuple(kinds)
     t_row = 0.0 if t_arr is None else t_arr
     if t_scalar is not None:
@@ -554,6 +619,13 @@ def from_intervals(lower, upper, sample_weight=None, entry=None, *,
     _add_truncation(obs, t_scalar, t_arr, w, lo)
     if obs.trunc is not None:
         kinds.append("truncated")
+        if t_arr is not None:       # the entry time of each row (starting points)
+            if ex is None:
+                obs.interval_t, _ = _segment(None, t_arr, None)
+            else:
+                obs.exact_t, _ = _segment(ex, t_arr, None, n_ex)
+                obs.right_t, _ = _segment(rc, t_arr, None, n_rc)
+                obs.interval_t, _ = _segment(iv, t_arr, None, n - n_ex - n_rc)
     obs.kinds = tuple(kinds)
     t_row = 0.0 if t_arr is None else t_arr
     if t_scalar is not None:
@@ -678,7 +750,10 @@ def rescaled(obs: Observations, s: float) -> Observations:
     e = int(np.frexp(s)[1]) - 1          # s = 2**e exactly
     f = (lambda a: None if a is None else np.ascontiguousarray(np.ldexp(a, -e)))
     return dataclasses.replace(obs, exact=f(obs.exact), right=f(obs.right),
-                               lower=f(obs.lower), upper=f(obs.upper), trunc=f(obs.trunc))
+                               lower=f(obs.lower), upper=f(obs.upper), trunc=f(obs.trunc),
+                               exact_t=f(obs.exact_t), right_t=f(obs.right_t),
+                               interval_t=f(obs.interval_t),
+                               row_entry_offset=float(np.ldexp(obs.row_entry_offset, -e)))
 
 
 def exact_weight(obs: Observations) -> float:
