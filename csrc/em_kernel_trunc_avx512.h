@@ -49,7 +49,7 @@ emtz_body(const int KK, const int WEIGHTED, const double *restrict cw,
     const __m512d vser = _mm512_set1_pd(0.1);
     __m512d vcw[EMTZ_KMAX], vmd[EMTZ_KMAX], vimu[EMTZ_KMAX], vmus[EMTZ_KMAX];
     __m512d aR[EMTZ_KMAX], aX[EMTZ_KMAX];
-    __m512d aL = _mm512_setzero_pd();
+    __m512d aL = _mm512_setzero_pd(), PM = one, EX = _mm512_setzero_pd();
     __m512d T[EMTZ_KMAX][8], M[EMTZ_KMAX][8], E1[8], S[8], PRE[8];
     double pbuf[8], lbuf[64], sbuf[64];
     int64_t i0;
@@ -83,15 +83,16 @@ emtz_body(const int KK, const int WEIGHTED, const double *restrict cw,
             PRE[j] = prod;
             prod = _mm512_mul_pd(prod, s);
             if (WEIGHTED) _mm512_storeu_pd(sbuf + 8 * j, s);
-            else aL = _mm512_add_pd(aL, _mm512_fmsub_pd(vmu0, ti, vlw0));  /* -(lw0 - mu0 t) */
+            else aL = _mm512_fmadd_pd(vmu0, ti, aL);  /* mu0 t (-lw0: at the end) */
         }
         __m512d suf = _mm512_div_pd(one, prod);
         if (WEIGHTED) {
             for (int i = 0; i < 64; i++) lbuf[i] = em_log(sbuf[i]);
         } else {
-            _mm512_storeu_pd(pbuf, prod);
-            for (int l = 0; l < 8; l++) lbuf[l] = em_log(pbuf[l]);
-            aL = _mm512_sub_pd(aL, _mm512_loadu_pd(lbuf));
+            /* the tiles' products as 2^EX * PM, PM in [1, 2) (exact split) */
+            PM = _mm512_mul_pd(PM, prod);
+            EX = _mm512_add_pd(EX, _mm512_getexp_pd(PM));
+            PM = _mm512_getmant_pd(PM, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_src);
         }
         for (int j = 7; j >= 0; j--) {
             __m512d ti = _mm512_loadu_pd(tt + 8 * j);
@@ -132,6 +133,18 @@ emtz_body(const int KK, const int WEIGHTED, const double *restrict cw,
     for (int k = 0; k < KK; k++) {
         _mm512_storeu_pd(aRs + 8 * k, aR[k]);
         _mm512_storeu_pd(aXs + 8 * k, aX[k]);
+    }
+    if (!WEIGHTED) {
+        /* minus lw0 per pair and the log of the lane's product of sums,
+         * EX ln2 + log PM; the two large parts -lw0 n/8 and EX ln2_hi (exact)
+         * nearly cancel when w_0' is small, so they are summed first (one
+         * rounding each) before the small ones (as in the exact kernel) */
+        _mm512_storeu_pd(pbuf, PM);
+        for (int l = 0; l < 8; l++) lbuf[l] = em_log(pbuf[l]);
+        __m512d lp = _mm512_fmadd_pd(EX, _mm512_set1_pd(EM_VM_LN2_LO), _mm512_loadu_pd(lbuf));
+        __m512d big = _mm512_fnmadd_pd(EX, _mm512_set1_pd(EM_VM_LN2_HI),
+                                       _mm512_set1_pd(-lw0 * (double)(i0 / 8)));
+        aL = _mm512_add_pd(_mm512_sub_pd(big, lp), aL);
     }
     _mm512_storeu_pd(aLs, aL);
     return i0;
