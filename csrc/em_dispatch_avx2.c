@@ -16,7 +16,11 @@
 #undef EMK
 #define EMK(name) name##_avx2
 #include "em_kernel_interval.h"
+#undef EMK
+#define EMK(name) name##_avx2c
 #include "em_kernel_trunc.h"
+#include "em_kernel_trunc_avx2.h"
+#undef EMK
 #if defined(__clang__)
 #pragma clang attribute pop
 #else
