@@ -412,19 +412,25 @@ static void run_trunc(const em_par *p, const double *t, const double *wt, int64_
          * e^EM_GHOST_LOG_CAP runs the general kernel, which caps it.  Bound:
          * w_k / S(t) <= e^{mu_min t} / w_min' (w_min' the weight of the
          * smallest rate), times min(t, 1/mu_min) for X. */
-        double vmax = wt ? array_max(wt, n) : 1.0, mu_min = p->mu[0], w_min = p->w[0];
+        double mu_min = p->mu[0], w_min = p->w[0];
         for (int k = 1; k < p->K; k++)
             if (p->mu[k] < mu_min) { mu_min = p->mu[k]; w_min = p->w[k]; }
-        if (vmax > 0.0 && w_min > 0.0) {
-            /* t <= tc for every pair (with log min(t, 1/mu_min) <= -log mu_min)
-             * implies the bound below; only otherwise is max t needed */
+        if (w_min > 0.0) {
+            /* Quick sufficient test (vectorized scans, no maximum): every
+             * v <= vq and every t <= tc (with log min(t, 1/mu_min) <=
+             * -log mu_min) imply lb <= cap below.  Only when it fails are
+             * max t and max v computed for the exact test. */
+            const double vq = wt ? 0x1p64 : 1.0;
             double lm = log(mu_min) < 0.0 ? -log(mu_min) : 0.0;
-            double tc = (EM_GHOST_LOG_CAP - 10.0 - log(vmax) + log(w_min) - lm) / mu_min;
-            double tmax = tc >= 0.0 && !any_above(t, n, tc) ? 0.0 : array_max(t, n);
-            if (tmax > 0.0) {
-                double lx = tmax < 1.0 / mu_min ? tmax : 1.0 / mu_min;
-                double lb = log(vmax) + mu_min * tmax - log(w_min) + (lx > 1.0 ? log(lx) : 0.0);
-                if (lb > EM_GHOST_LOG_CAP - 10.0) path = -1;
+            double tc = (EM_GHOST_LOG_CAP - 10.0 - log(vq) + log(w_min) - lm) / mu_min;
+            if (!(tc >= 0.0) || (wt && any_above(wt, n, vq)) || any_above(t, n, tc)) {
+                double tmax = array_max(t, n), vmax = wt ? array_max(wt, n) : 1.0;
+                if (vmax > 0.0 && tmax > 0.0) {
+                    double lx = tmax < 1.0 / mu_min ? tmax : 1.0 / mu_min;
+                    double lb = log(vmax) + mu_min * tmax - log(w_min)
+                                + (lx > 1.0 ? log(lx) : 0.0);
+                    if (lb > EM_GHOST_LOG_CAP - 10.0) path = -1;
+                }
             }
         }
     }
