@@ -47,7 +47,10 @@ emtz_body(const int KK, const int WEIGHTED, const double *restrict cw,
     const __m512d vmu0 = _mm512_set1_pd(mu0), vlw0 = _mm512_set1_pd(lw0);
     const __m512d vmu08 = _mm512_set1_pd(mu0 * EMZ_L2E8), vtmax = _mm512_set1_pd(tmax);
     const __m512d vser = _mm512_set1_pd(0.1);
+    /* t below which every exponent argument of a component is <= 1/16 */
+    const __m512d vths0 = _mm512_set1_pd(0.0625 / mu0);
     __m512d vcw[EMTZ_KMAX], vmd[EMTZ_KMAX], vimu[EMTZ_KMAX], vmus[EMTZ_KMAX];
+    __m512d vmdn[EMTZ_KMAX], vths[EMTZ_KMAX];
     __m512d aR[EMTZ_KMAX], aX[EMTZ_KMAX];
     __m512d aL = _mm512_setzero_pd(), PM = one, EX = _mm512_setzero_pd();
     __m512d T[EMTZ_KMAX][8], M[EMTZ_KMAX][8], E1[8], S[8], PRE[8];
@@ -56,6 +59,8 @@ emtz_body(const int KK, const int WEIGHTED, const double *restrict cw,
     for (int k = 0; k < KK; k++) {
         vcw[k] = _mm512_set1_pd(cw[k]);
         vmd[k] = _mm512_set1_pd(-md[k] * EMZ_L2E8);
+        vmdn[k] = _mm512_set1_pd(-md[k]);
+        vths[k] = _mm512_set1_pd(md[k] > 0.0 ? 0.0625 / md[k] : INFINITY);
         vimu[k] = _mm512_set1_pd(imu[k]);
         vmus[k] = _mm512_set1_pd(mus[k]);
         aR[k] = aX[k] = _mm512_setzero_pd();
@@ -71,14 +76,24 @@ emtz_body(const int KK, const int WEIGHTED, const double *restrict cw,
             __m512d ti = _mm512_loadu_pd(tt + 8 * j);
             __m512d s = one;
             for (int k = 1; k < KK; k++) {
-                __m512d mk, ek = emz_exp_expm1_8(_mm512_max_pd(_mm512_mul_pd(vmd[k], ti), lo),
-                                                 tab, tabl, &mk);
+                __m512d mk, ek;
+                if (_mm512_cmp_pd_mask(ti, vths[k], _CMP_LE_OQ) == 0xff) {
+                    /* every |Dmu_k t| <= 1/16: the series, no reduction */
+                    mk = emz_expm1_small(_mm512_mul_pd(vmdn[k], ti));
+                    ek = _mm512_add_pd(mk, one);
+                } else {
+                    ek = emz_exp_expm1_8(_mm512_max_pd(_mm512_mul_pd(vmd[k], ti), lo), tab,
+                                         tabl, &mk);
+                }
                 __m512d tk = _mm512_mul_pd(vcw[k], ek);
                 T[k][j] = tk;
                 M[k][j] = mk;
                 s = _mm512_add_pd(s, tk);
             }
-            emz_exp_expm1_8(_mm512_mul_pd(vmu08, ti), tab, tabl, &E1[j]);
+            if (_mm512_cmp_pd_mask(ti, vths0, _CMP_LE_OQ) == 0xff)
+                E1[j] = emz_expm1_small(_mm512_mul_pd(vmu0, ti));
+            else
+                emz_exp_expm1_8(_mm512_mul_pd(vmu08, ti), tab, tabl, &E1[j]);
             S[j] = s;
             PRE[j] = prod;
             prod = _mm512_mul_pd(prod, s);

@@ -442,6 +442,7 @@ static void test_exp2y(void)
 #ifdef HAVE_EMZ
 #define B_EXPE8 1.0   /* its e^d part: measured 0.61 */
 #define B_EXPM1E8 2.0 /* its e^d - 1 part: measured 1.76 */
+#define B_EXPM1S8 1.0 /* emz_expm1_small on [-1/16, 1/16]: measured 0.56 */
 #if defined(__clang__)
 #pragma clang attribute push(__attribute__((target("avx512f,avx512dq,avx512vl,avx2,fma"))), \
                              apply_to = function)
@@ -460,11 +461,21 @@ static void batch_ee8(const double *restrict x, double *restrict y, long n, int 
         for (int l = 0; l < 8 && i + l < n; l++) y[i + l] = out[l];
     }
 }
+static void batch_em1s8(const double *restrict x, double *restrict y, long n)
+{
+    for (long i = 0; i < n; i += 8) {
+        double in[8], out[8];
+        for (int l = 0; l < 8; l++) in[l] = x[i + l < n ? i + l : i];
+        _mm512_storeu_pd(out, emz_expm1_small(_mm512_loadu_pd(in)));
+        for (int l = 0; l < 8 && i + l < n; l++) y[i + l] = out[l];
+    }
+}
 #if defined(__clang__)
 #pragma clang attribute pop
 #else
 #pragma GCC pop_options
 #endif
+static long double ref_expm1n(double x) { return expm1l((long double)x); }
 static void batch_ee8_exp(const double *restrict x, double *restrict y, long n)
 {
     batch_ee8(x, y, n, 0);
@@ -512,6 +523,15 @@ static void test_exp_expm1_8(void)
     printf("emz_exp_expm1_8: %ld args e^d max %.3f ulp (u=%.17g); %ld args e^d-1 max %.3f ulp "
            "(u=%.17g); points max %.3f ulp\n",
            se.n, se.max_ulp, se.worst_x, sm.n, sm.max_ulp, sm.worst_x, pts.max_ulp);
+    /* emz_expm1_small: |x| <= 1/16 only (the truncation kernel's small-argument path) */
+    stats_t ss;
+    stats_init(&ss);
+    sweep(batch_em1s8, ref_expm1n, GRID, -0.0625, 0.0625, 2000000, -INFINITY, &ss, &ss);
+    sweep(batch_em1s8, ref_expm1n, LOGU, 1e-300, 0.0625, 1000000, -INFINITY, &ss, &ss);
+    sweep(batch_em1s8, ref_expm1n, NLOGU, 1e-300, 0.0625, 1000000, -INFINITY, &ss, &ss);
+    check_range("emz_expm1_small", "[-1/16,1/16]", &ss, B_EXPM1S8, 0);
+    check_exact("emz_expm1_small", batch_em1s8, 0.0, 0.0);
+    printf("emz_expm1_small: %ld args max %.3f ulp (x=%.17g)\n", ss.n, ss.max_ulp, ss.worst_x);
 }
 #endif
 
