@@ -17,8 +17,8 @@
  * >= 0.1, by the series of g below (each arm only for vectors that have
  * such a lane).  As in em_kernel_exact_avx2.h the 8 lanes are two halves
  * (lanes 0-3 and 4-7, 4-wide vectors) and the block is run once per half;
- * the first run finds the tiles the kernel takes (every t <= tmax), the
- * second runs exactly those.
+ * the first run finds the tiles the kernel takes (every t <= tmax and v <=
+ * EMT_VMAX), the second runs exactly those.
  */
 #include "em_vmath_avx2.h"
 
@@ -39,6 +39,7 @@ emty_body(const int KK, const int WEIGHTED, const int h, const double *restrict 
     const __m256d lo = _mm256_set1_pd(-708.0 * EMY_LOG2E);
     const __m256d vmu0 = _mm256_set1_pd(mu0), vlw0 = _mm256_set1_pd(lw0);
     const __m256d vmu02 = _mm256_set1_pd(mu0 * EMY_LOG2E), vtmax = _mm256_set1_pd(tmax);
+    const __m256d vvmax = _mm256_set1_pd(EMT_VMAX);
     const __m256d vser = _mm256_set1_pd(0.1);
     __m256d vcw[EMTY_KMAX], vmd[EMTY_KMAX], vimu[EMTY_KMAX], vmus[EMTY_KMAX];
     __m256d aR[EMTY_KMAX], aX[EMTY_KMAX];
@@ -61,6 +62,10 @@ emty_body(const int KK, const int WEIGHTED, const int h, const double *restrict 
             for (int j = 0; j < 16; j++)
                 far = _mm256_or_pd(far, _mm256_cmp_pd(_mm256_loadu_pd(t + i0 + 4 * j), vtmax,
                                                       _CMP_NLE_UQ));
+            if (WEIGHTED)
+                for (int j = 0; j < 16; j++)
+                    far = _mm256_or_pd(far, _mm256_cmp_pd(_mm256_loadu_pd(wt + i0 + 4 * j),
+                                                          vvmax, _CMP_NLE_UQ));
             if (_mm256_movemask_pd(far)) break;
         }
         __m256d prod = one;
@@ -189,8 +194,9 @@ int64_t em_trunc_fast_avx2(const em_par *p, const double *restrict t,
         mus[k] = mu[pk];
     }
     const double lw0 = p->logw[perm[0]], mu0 = mu[perm[0]];
-    /* e^{mu_0' t} c_k must stay finite (as in em_kernel_trunc.h) */
-    const double tmax = (EMT_UMAX - Dw) / mu0;
+    /* e^{mu_0' t} c_k finite, the missing mass within the cap (em_kernel_trunc.h) */
+    const double tmax = emt_tmax(lw0, mu0, Dw, wt != NULL);
+    if (!(tmax > 0.0)) return -1;
     if (ntile == 0) return 0;
     switch (EMY_KINDS_LEAN ? 8 : K) {
 #if !EMY_KINDS_LEAN

@@ -8,8 +8,8 @@
  *   int64_t em_trunc_fast_avx512(const em_par *p, const double *t,
  *                                const double *wt, int64_t n, double *acc);
  * with the contract of em_kernel_trunc.h (whole tiles of 64 pairs from the
- * start, stops at the first tile with t > tmax, -1 when the parameters are
- * outside the fast range) and the same algebra (see there):
+ * start, stops at the first tile with t > tmax or v > EMT_VMAX, -1 when the
+ * parameters are outside the fast range) and the same algebra (see there):
  *   s = 1 + sum_{k != 0'} c_k e_k,  e_k = e^{-Dmu_k t},
  *   -log S = -(log w_0' - mu_0' t) - log s,
  *   R_k += (v/s) c_k (expm1(mu_0' t) - expm1(-Dmu_k t)),
@@ -28,6 +28,14 @@
 #include "em_vmath_avx512.h"
 
 #define EMTZ_KMAX 8
+#include <stdint.h>
+
+/* software prefetch 8 KiB ahead, one line per chunk of 8 pairs (as in
+ * em_kernel_exact_avx512.h: the hardware prefetcher does not keep up) */
+static inline __attribute__((always_inline)) void emtz_prefetch(const double *p)
+{
+    _mm_prefetch((const char *)((uintptr_t)p + 8192), _MM_HINT_T0);
+}
 
 /* EMZ_KINDS_LEAN (sanitizer builds: one K = 8 body): em_vmath_avx512.h */
 
@@ -46,6 +54,7 @@ emtz_body(const int KK, const int WEIGHTED, const double *restrict cw,
     const __m512d lo = _mm512_set1_pd(-708.0 * EMZ_L2E8);
     const __m512d vmu0 = _mm512_set1_pd(mu0), vlw0 = _mm512_set1_pd(lw0);
     const __m512d vmu08 = _mm512_set1_pd(mu0 * EMZ_L2E8), vtmax = _mm512_set1_pd(tmax);
+    const __m512d vvmax = _mm512_set1_pd(EMT_VMAX);
     const __m512d vser = _mm512_set1_pd(0.1);
     /* t below which every exponent argument of a component is <= 1/16 */
     const __m512d vths0 = _mm512_set1_pd(0.0625 / mu0);
@@ -70,11 +79,16 @@ emtz_body(const int KK, const int WEIGHTED, const double *restrict cw,
         __mmask8 far = 0;
         for (int j = 0; j < 8; j++)
             far |= _mm512_cmp_pd_mask(_mm512_loadu_pd(tt + 8 * j), vtmax, _CMP_NLE_UQ);
+        if (WEIGHTED)
+            for (int j = 0; j < 8; j++)
+                far |= _mm512_cmp_pd_mask(_mm512_loadu_pd(wt + i0 + 8 * j), vvmax, _CMP_NLE_UQ);
         if (far) break;
         __m512d prod = one;
         for (int j = 0; j < 8; j++) {
             __m512d ti = _mm512_loadu_pd(tt + 8 * j);
             __m512d s = one;
+            emtz_prefetch(tt + 8 * j);
+            if (WEIGHTED) emtz_prefetch(wt + i0 + 8 * j);
             for (int k = 1; k < KK; k++) {
                 __m512d mk, ek;
                 if (_mm512_cmp_pd_mask(ti, vths[k], _CMP_LE_OQ) == 0xff) {
@@ -194,8 +208,9 @@ int64_t em_trunc_fast_avx512(const em_par *p, const double *restrict t,
         mus[k] = mu[pk];
     }
     const double lw0 = p->logw[perm[0]], mu0 = mu[perm[0]];
-    /* e^{mu_0' t} c_k must stay finite (as in em_kernel_trunc.h) */
-    const double tmax = (EMT_UMAX - Dw) / mu0;
+    /* e^{mu_0' t} c_k finite, the missing mass within the cap (em_kernel_trunc.h) */
+    const double tmax = emt_tmax(lw0, mu0, Dw, wt != NULL);
+    if (!(tmax > 0.0)) return -1;
     if (ntile == 0) return 0;
     switch (EMZ_KINDS_LEAN ? 8 : K) {
 #if !EMZ_KINDS_LEAN

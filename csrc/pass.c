@@ -260,7 +260,7 @@ static void block_interval(const em_par *p, const double *lo, const double *hi,
  * not EM.  The Python fit checks stationarity by the gradient and finishes by
  * a Newton polish of the exact truncated likelihood
  * (expmix.inference.polish_truncated). */
-#define EM_GHOST_LOG_CAP 650.0
+/* EM_GHOST_LOG_CAP: em_dispatch.h (650) */
 
 /* truncation pairs (t_j, v_j), in tiles of EM_TILE pairs so that every inner
  * loop is a straight, vectorizable loop over pairs (only per-pair vectors on
@@ -378,62 +378,13 @@ static void run_interval(const em_par *p, const double *lo, const double *hi,
     }
 }
 
-/* max(0, x_0, ..., x_{n-1}) of checked data (no NaN, x >= 0) */
-static double array_max(const double *restrict x, int64_t n)
-{
-    double r = 0.0;
-    for (int64_t j = 0; j < n; j++) r = x[j] > r ? x[j] : r;
-    return r;
-}
-
-/* Whether some x_j > c, for checked data x >= 0 (no NaN) and c >= 0: the bit
- * patterns of non-negative doubles order like the numbers, so the test is an
- * integer subtraction and shift that the compiler vectorizes (a running
- * maximum is a scalar maxsd chain, ~4 cycles per value: it was a third of
- * the truncation pass). */
-static int any_above(const double *restrict x, int64_t n, double c)
-{
-    const uint64_t cb = em_vm_bits(c);
-    uint64_t far[8] = {0};
-    int64_t j = 0;
-    for (; j + 8 <= n; j += 8)   /* 8 chains: unrolled and vectorized */
-        for (int l = 0; l < 8; l++) far[l] |= cb - em_vm_bits(x[j + l]);
-    for (; j < n; j++) far[0] |= cb - em_vm_bits(x[j]);
-    return ((far[0] | far[1] | far[2] | far[3] | far[4] | far[5] | far[6] | far[7]) >> 63) != 0;
-}
-
 static void run_trunc(const em_par *p, const double *t, const double *wt, int64_t n,
                       double *acc, int path)
 {
+    /* the fast kernels take the tiles whose missing mass provably stays
+     * below e^EM_GHOST_LOG_CAP (their tile test, emt_tmax of
+     * em_kernel_trunc.h); the other tiles run the general kernel, which caps */
     int64_t i = 0;
-    if (path >= 0) {
-        /* The fast kernel's own range test bounds mu t but not the weights:
-         * a block whose missing mass v w_k / S(t) could come near
-         * e^EM_GHOST_LOG_CAP runs the general kernel, which caps it.  Bound:
-         * w_k / S(t) <= e^{mu_min t} / w_min' (w_min' the weight of the
-         * smallest rate), times min(t, 1/mu_min) for X. */
-        double mu_min = p->mu[0], w_min = p->w[0];
-        for (int k = 1; k < p->K; k++)
-            if (p->mu[k] < mu_min) { mu_min = p->mu[k]; w_min = p->w[k]; }
-        if (w_min > 0.0) {
-            /* Quick sufficient test (vectorized scans, no maximum): every
-             * v <= vq and every t <= tc (with log min(t, 1/mu_min) <=
-             * -log mu_min) imply lb <= cap below.  Only when it fails are
-             * max t and max v computed for the exact test. */
-            const double vq = wt ? 0x1p64 : 1.0;
-            double lm = log(mu_min) < 0.0 ? -log(mu_min) : 0.0;
-            double tc = (EM_GHOST_LOG_CAP - 10.0 - log(vq) + log(w_min) - lm) / mu_min;
-            if (!(tc >= 0.0) || (wt && any_above(wt, n, vq)) || any_above(t, n, tc)) {
-                double tmax = array_max(t, n), vmax = wt ? array_max(wt, n) : 1.0;
-                if (vmax > 0.0 && tmax > 0.0) {
-                    double lx = tmax < 1.0 / mu_min ? tmax : 1.0 / mu_min;
-                    double lb = log(vmax) + mu_min * tmax - log(w_min)
-                                + (lx > 1.0 ? log(lx) : 0.0);
-                    if (lb > EM_GHOST_LOG_CAP - 10.0) path = -1;
-                }
-            }
-        }
-    }
     while (i < n) {
         int64_t done = path >= 0 ? em_trunc_fast(path, p, t + i, wt ? wt + i : NULL,
                                                  n - i, acc) : -1;
