@@ -22,6 +22,15 @@
 #include "em_vmath_avx2.h"
 
 #define EMIY_KMAX 8
+#include <stdint.h>
+
+/* software prefetch 8 KiB ahead of lower, upper (and weights), one line per
+ * chunk of 8 points (as in the exact kernels: the hardware prefetcher does
+ * not keep up) */
+static inline __attribute__((always_inline)) void emiy_prefetch(const double *p)
+{
+    _mm_prefetch((const char *)((uintptr_t)p + 8192), _MM_HINT_T0);
+}
 
 typedef struct emiy_const {
     /* per call, components in the order of perm (0' first); "2": exponent
@@ -81,6 +90,11 @@ emiy_uniform(const int KK, const int WEIGHTED, const int h, const emiy_const *re
     for (int j = 0; j < 8; j++) {
         __m256d ai = _mm256_loadu_pd(at + 8 * j);
         __m256d del = _mm256_sub_pd(_mm256_sub_pd(_mm256_loadu_pd(ht + 8 * j), ai), vdref);
+        if (h == 0) {   /* at, ht: this half's start; the line holds both halves */
+            emiy_prefetch(at + 8 * j);
+            emiy_prefetch(ht + 8 * j);
+            if (WEIGHTED) emiy_prefetch(vt + 8 * j);
+        }
         __m256d s = one;
         DEL[j] = del;
         for (int k = 1; k < KK; k++) {
@@ -176,6 +190,11 @@ emiy_general(const int KK, const int WEIGHTED, const int h, const emiy_const *re
     for (int j = 0; j < 8; j++) {
         __m256d ai = _mm256_loadu_pd(at + 8 * j);
         __m256d di = _mm256_sub_pd(_mm256_loadu_pd(ht + 8 * j), ai);
+        if (h == 0) {   /* at, ht: this half's start; the line holds both halves */
+            emiy_prefetch(at + 8 * j);
+            emiy_prefetch(ht + 8 * j);
+            if (WEIGHTED) emiy_prefetch(vt + 8 * j);
+        }
         __m256d s = zero;
         const int azero = _mm256_movemask_pd(_mm256_cmp_pd(ai, zero, _CMP_EQ_OQ));
         for (int k = 0; k < KK; k++) {

@@ -23,6 +23,14 @@
 #include "em_vmath_avx2.h"
 
 #define EMTY_KMAX 8
+#include <stdint.h>
+
+/* software prefetch 8 KiB ahead, one line per chunk of 8 pairs (as in
+ * em_kernel_exact_avx2.h) */
+static inline __attribute__((always_inline)) void emty_prefetch(const double *p)
+{
+    _mm_prefetch((const char *)((uintptr_t)p + 8192), _MM_HINT_T0);
+}
 
 /* One half h (lanes 4h .. 4h + 3) over the first ntile tiles of t (h = 0:
  * while every t of a tile is <= tmax; returns the number of pairs
@@ -72,6 +80,10 @@ emty_body(const int KK, const int WEIGHTED, const int h, const double *restrict 
         for (int j = 0; j < 8; j++) {
             __m256d ti = _mm256_loadu_pd(tt + 8 * j);
             __m256d s = one;
+            if (h == 0) {
+                emty_prefetch(t + i0 + 8 * j);
+                if (WEIGHTED) emty_prefetch(wt + i0 + 8 * j);
+            }
             for (int k = 1; k < KK; k++) {
                 __m256d mk, ek = emy_exp_expm1(_mm256_max_pd(_mm256_mul_pd(vmd[k], ti), lo),
                                                &mk);
