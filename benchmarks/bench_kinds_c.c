@@ -92,7 +92,7 @@ int main(int argc, char **argv)
            (long long)N, K, em_cpu_path_name(em_cpu_path()), rounds);
     printf("%-30s %10s %8s %14s %8s\n", "kind", "fast ms", "x exact", "general ms", "x exact");
     for (int k = 0; k < NK; k++)
-        printf("%-30s %10.2f %8.2f %14.2f %8.2f\n", names[k], 1e3 * best[0][k],
+        printf("%-30s %10.3f %8.2f %14.3f %8.2f\n", names[k], 1e3 * best[0][k],
                best[0][k] / best[0][0], 1e3 * best[1][k], best[1][k] / best[0][0]);
     for (int k = 0; k < NK; k++) em_workspace_free(&ws[k]);
     free(x); free(lo); free(hi); free(hr); free(t); free(v); free(z); free(xt);

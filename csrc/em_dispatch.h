@@ -63,6 +63,12 @@ int64_t em_exact_fast_avx512(const struct em_par *p, const double *x, const doub
  * of points consumed from the start (whole tiles of 64), or -1 when the
  * parameters are outside their range (the caller then runs the general tile
  * kernel of pass.c). */
+/* Largest log of a truncation pair's missing ("ghost") statistics (see
+ * pass.c, block_trunc); the fast truncation kernels take only tiles whose
+ * pairs provably stay EM_TRUNC_FAST_MARGIN below it (em_kernel_trunc.h,
+ * emt_tmax), the general kernel caps the others. */
+#define EM_GHOST_LOG_CAP 650.0
+#define EM_TRUNC_FAST_MARGIN 10.0
 int64_t em_interval_fast(int path, const struct em_par *p, const double *lo, const double *hi,
                          const double *wt, int64_t n, double *acc);
 int64_t em_trunc_fast(int path, const struct em_par *p, const double *t, const double *wt,

@@ -14,9 +14,12 @@
 #include "em_kernel_exact.h"
 #include "em_kernel_exact_avx2.h"
 #undef EMK
-#define EMK(name) name##_avx2
+#define EMK(name) name##_avx2c
 #include "em_kernel_interval.h"
+#include "em_kernel_interval_avx2.h"
 #include "em_kernel_trunc.h"
+#include "em_kernel_trunc_avx2.h"
+#undef EMK
 #if defined(__clang__)
 #pragma clang attribute pop
 #else

@@ -8,8 +8,8 @@
  *   int64_t em_trunc_fast_avx512(const em_par *p, const double *t,
  *                                const double *wt, int64_t n, double *acc);
  * with the contract of em_kernel_trunc.h (whole tiles of 64 pairs from the
- * start, stops at the first tile with t > tmax, -1 when the parameters are
- * outside the fast range) and the same algebra (see there):
+ * start, stops at the first tile with t > tmax or v > EMT_VMAX, -1 when the
+ * parameters are outside the fast range) and the same algebra (see there):
  *   s = 1 + sum_{k != 0'} c_k e_k,  e_k = e^{-Dmu_k t},
  *   -log S = -(log w_0' - mu_0' t) - log s,
  *   R_k += (v/s) c_k (expm1(mu_0' t) - expm1(-Dmu_k t)),
@@ -28,6 +28,14 @@
 #include "em_vmath_avx512.h"
 
 #define EMTZ_KMAX 8
+#include <stdint.h>
+
+/* software prefetch 8 KiB ahead, one line per chunk of 8 pairs (as in
+ * em_kernel_exact_avx512.h: the hardware prefetcher does not keep up) */
+static inline __attribute__((always_inline)) void emtz_prefetch(const double *p)
+{
+    _mm_prefetch((const char *)((uintptr_t)p + 8192), _MM_HINT_T0);
+}
 
 /* EMZ_KINDS_LEAN (sanitizer builds: one K = 8 body): em_vmath_avx512.h */
 
@@ -46,16 +54,22 @@ emtz_body(const int KK, const int WEIGHTED, const double *restrict cw,
     const __m512d lo = _mm512_set1_pd(-708.0 * EMZ_L2E8);
     const __m512d vmu0 = _mm512_set1_pd(mu0), vlw0 = _mm512_set1_pd(lw0);
     const __m512d vmu08 = _mm512_set1_pd(mu0 * EMZ_L2E8), vtmax = _mm512_set1_pd(tmax);
+    const __m512d vvmax = _mm512_set1_pd(EMT_VMAX);
     const __m512d vser = _mm512_set1_pd(0.1);
+    /* t below which every exponent argument of a component is <= 1/16 */
+    const __m512d vths0 = _mm512_set1_pd(0.0625 / mu0);
     __m512d vcw[EMTZ_KMAX], vmd[EMTZ_KMAX], vimu[EMTZ_KMAX], vmus[EMTZ_KMAX];
+    __m512d vmdn[EMTZ_KMAX], vths[EMTZ_KMAX];
     __m512d aR[EMTZ_KMAX], aX[EMTZ_KMAX];
-    __m512d aL = _mm512_setzero_pd();
+    __m512d aL = _mm512_setzero_pd(), PM = one, EX = _mm512_setzero_pd();
     __m512d T[EMTZ_KMAX][8], M[EMTZ_KMAX][8], E1[8], S[8], PRE[8];
     double pbuf[8], lbuf[64], sbuf[64];
     int64_t i0;
     for (int k = 0; k < KK; k++) {
         vcw[k] = _mm512_set1_pd(cw[k]);
         vmd[k] = _mm512_set1_pd(-md[k] * EMZ_L2E8);
+        vmdn[k] = _mm512_set1_pd(-md[k]);
+        vths[k] = _mm512_set1_pd(md[k] > 0.0 ? 0.0625 / md[k] : INFINITY);
         vimu[k] = _mm512_set1_pd(imu[k]);
         vmus[k] = _mm512_set1_pd(mus[k]);
         aR[k] = aX[k] = _mm512_setzero_pd();
@@ -65,33 +79,49 @@ emtz_body(const int KK, const int WEIGHTED, const double *restrict cw,
         __mmask8 far = 0;
         for (int j = 0; j < 8; j++)
             far |= _mm512_cmp_pd_mask(_mm512_loadu_pd(tt + 8 * j), vtmax, _CMP_NLE_UQ);
+        if (WEIGHTED)
+            for (int j = 0; j < 8; j++)
+                far |= _mm512_cmp_pd_mask(_mm512_loadu_pd(wt + i0 + 8 * j), vvmax, _CMP_NLE_UQ);
         if (far) break;
         __m512d prod = one;
         for (int j = 0; j < 8; j++) {
             __m512d ti = _mm512_loadu_pd(tt + 8 * j);
             __m512d s = one;
+            emtz_prefetch(tt + 8 * j);
+            if (WEIGHTED) emtz_prefetch(wt + i0 + 8 * j);
             for (int k = 1; k < KK; k++) {
-                __m512d mk, ek = emz_exp_expm1_8(_mm512_max_pd(_mm512_mul_pd(vmd[k], ti), lo),
-                                                 tab, tabl, &mk);
+                __m512d mk, ek;
+                if (_mm512_cmp_pd_mask(ti, vths[k], _CMP_LE_OQ) == 0xff) {
+                    /* every |Dmu_k t| <= 1/16: the series, no reduction */
+                    mk = emz_expm1_small(_mm512_mul_pd(vmdn[k], ti));
+                    ek = _mm512_add_pd(mk, one);
+                } else {
+                    ek = emz_exp_expm1_8(_mm512_max_pd(_mm512_mul_pd(vmd[k], ti), lo), tab,
+                                         tabl, &mk);
+                }
                 __m512d tk = _mm512_mul_pd(vcw[k], ek);
                 T[k][j] = tk;
                 M[k][j] = mk;
                 s = _mm512_add_pd(s, tk);
             }
-            emz_exp_expm1_8(_mm512_mul_pd(vmu08, ti), tab, tabl, &E1[j]);
+            if (_mm512_cmp_pd_mask(ti, vths0, _CMP_LE_OQ) == 0xff)
+                E1[j] = emz_expm1_small(_mm512_mul_pd(vmu0, ti));
+            else
+                emz_exp_expm1_8(_mm512_mul_pd(vmu08, ti), tab, tabl, &E1[j]);
             S[j] = s;
             PRE[j] = prod;
             prod = _mm512_mul_pd(prod, s);
             if (WEIGHTED) _mm512_storeu_pd(sbuf + 8 * j, s);
-            else aL = _mm512_add_pd(aL, _mm512_fmsub_pd(vmu0, ti, vlw0));  /* -(lw0 - mu0 t) */
+            else aL = _mm512_fmadd_pd(vmu0, ti, aL);  /* mu0 t (-lw0: at the end) */
         }
         __m512d suf = _mm512_div_pd(one, prod);
         if (WEIGHTED) {
             for (int i = 0; i < 64; i++) lbuf[i] = em_log(sbuf[i]);
         } else {
-            _mm512_storeu_pd(pbuf, prod);
-            for (int l = 0; l < 8; l++) lbuf[l] = em_log(pbuf[l]);
-            aL = _mm512_sub_pd(aL, _mm512_loadu_pd(lbuf));
+            /* the tiles' products as 2^EX * PM, PM in [1, 2) (exact split) */
+            PM = _mm512_mul_pd(PM, prod);
+            EX = _mm512_add_pd(EX, _mm512_getexp_pd(PM));
+            PM = _mm512_getmant_pd(PM, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_src);
         }
         for (int j = 7; j >= 0; j--) {
             __m512d ti = _mm512_loadu_pd(tt + 8 * j);
@@ -133,6 +163,18 @@ emtz_body(const int KK, const int WEIGHTED, const double *restrict cw,
         _mm512_storeu_pd(aRs + 8 * k, aR[k]);
         _mm512_storeu_pd(aXs + 8 * k, aX[k]);
     }
+    if (!WEIGHTED) {
+        /* minus lw0 per pair and the log of the lane's product of sums,
+         * EX ln2 + log PM; the two large parts -lw0 n/8 and EX ln2_hi (exact)
+         * nearly cancel when w_0' is small, so they are summed first (one
+         * rounding each) before the small ones (as in the exact kernel) */
+        _mm512_storeu_pd(pbuf, PM);
+        for (int l = 0; l < 8; l++) lbuf[l] = em_log(pbuf[l]);
+        __m512d lp = _mm512_fmadd_pd(EX, _mm512_set1_pd(EM_VM_LN2_LO), _mm512_loadu_pd(lbuf));
+        __m512d big = _mm512_fnmadd_pd(EX, _mm512_set1_pd(EM_VM_LN2_HI),
+                                       _mm512_set1_pd(-lw0 * (double)(i0 / 8)));
+        aL = _mm512_add_pd(_mm512_sub_pd(big, lp), aL);
+    }
     _mm512_storeu_pd(aLs, aL);
     return i0;
 }
@@ -166,8 +208,9 @@ int64_t em_trunc_fast_avx512(const em_par *p, const double *restrict t,
         mus[k] = mu[pk];
     }
     const double lw0 = p->logw[perm[0]], mu0 = mu[perm[0]];
-    /* e^{mu_0' t} c_k must stay finite (as in em_kernel_trunc.h) */
-    const double tmax = (EMT_UMAX - Dw) / mu0;
+    /* e^{mu_0' t} c_k finite, the missing mass within the cap (em_kernel_trunc.h) */
+    const double tmax = emt_tmax(lw0, mu0, Dw, wt != NULL);
+    if (!(tmax > 0.0)) return -1;
     if (ntile == 0) return 0;
     switch (EMZ_KINDS_LEAN ? 8 : K) {
 #if !EMZ_KINDS_LEAN

@@ -260,7 +260,7 @@ static void block_interval(const em_par *p, const double *lo, const double *hi,
  * not EM.  The Python fit checks stationarity by the gradient and finishes by
  * a Newton polish of the exact truncated likelihood
  * (expmix.inference.polish_truncated). */
-#define EM_GHOST_LOG_CAP 650.0
+/* EM_GHOST_LOG_CAP: em_dispatch.h (650) */
 
 /* truncation pairs (t_j, v_j), in tiles of EM_TILE pairs so that every inner
  * loop is a straight, vectorizable loop over pairs (only per-pair vectors on
@@ -381,25 +381,10 @@ static void run_interval(const em_par *p, const double *lo, const double *hi,
 static void run_trunc(const em_par *p, const double *t, const double *wt, int64_t n,
                       double *acc, int path)
 {
+    /* the fast kernels take the tiles whose missing mass provably stays
+     * below e^EM_GHOST_LOG_CAP (their tile test, emt_tmax of
+     * em_kernel_trunc.h); the other tiles run the general kernel, which caps */
     int64_t i = 0;
-    if (path >= 0) {
-        /* The fast kernel's own range test bounds mu t but not the weights:
-         * a block whose missing mass v w_k / S(t) could come near
-         * e^EM_GHOST_LOG_CAP runs the general kernel, which caps it.  Bound:
-         * w_k / S(t) <= e^{mu_min t} / w_min' (w_min' the weight of the
-         * smallest rate), times min(t, 1/mu_min) for X. */
-        double tmax = 0.0, vmax = wt ? 0.0 : 1.0, mu_min = p->mu[0], w_min = p->w[0];
-        for (int64_t j = 0; j < n; j++) tmax = t[j] > tmax ? t[j] : tmax;
-        if (wt)
-            for (int64_t j = 0; j < n; j++) vmax = wt[j] > vmax ? wt[j] : vmax;
-        for (int k = 1; k < p->K; k++)
-            if (p->mu[k] < mu_min) { mu_min = p->mu[k]; w_min = p->w[k]; }
-        if (vmax > 0.0 && tmax > 0.0 && w_min > 0.0) {
-            double lx = tmax < 1.0 / mu_min ? tmax : 1.0 / mu_min;
-            double lb = log(vmax) + mu_min * tmax - log(w_min) + (lx > 1.0 ? log(lx) : 0.0);
-            if (lb > EM_GHOST_LOG_CAP - 10.0) path = -1;
-        }
-    }
     while (i < n) {
         int64_t done = path >= 0 ? em_trunc_fast(path, p, t + i, wt ? wt + i : NULL,
                                                  n - i, acc) : -1;

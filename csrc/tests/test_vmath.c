@@ -442,6 +442,7 @@ static void test_exp2y(void)
 #ifdef HAVE_EMZ
 #define B_EXPE8 1.0   /* its e^d part: measured 0.61 */
 #define B_EXPM1E8 2.0 /* its e^d - 1 part: measured 1.76 */
+#define B_EXPM1S8 1.0 /* emz_expm1_small on [-1/16, 1/16]: measured 0.56 */
 #if defined(__clang__)
 #pragma clang attribute push(__attribute__((target("avx512f,avx512dq,avx512vl,avx2,fma"))), \
                              apply_to = function)
@@ -460,11 +461,21 @@ static void batch_ee8(const double *restrict x, double *restrict y, long n, int 
         for (int l = 0; l < 8 && i + l < n; l++) y[i + l] = out[l];
     }
 }
+static void batch_em1s8(const double *restrict x, double *restrict y, long n)
+{
+    for (long i = 0; i < n; i += 8) {
+        double in[8], out[8];
+        for (int l = 0; l < 8; l++) in[l] = x[i + l < n ? i + l : i];
+        _mm512_storeu_pd(out, emz_expm1_small(_mm512_loadu_pd(in)));
+        for (int l = 0; l < 8 && i + l < n; l++) y[i + l] = out[l];
+    }
+}
 #if defined(__clang__)
 #pragma clang attribute pop
 #else
 #pragma GCC pop_options
 #endif
+static long double ref_expm1n(double x) { return expm1l((long double)x); }
 static void batch_ee8_exp(const double *restrict x, double *restrict y, long n)
 {
     batch_ee8(x, y, n, 0);
@@ -510,6 +521,92 @@ static void test_exp_expm1_8(void)
     check_exact("emz_exp_expm1_8 (e^d - 1)", batch_ee8_expm1, 0.0, 0.0);
     check_exact("emz_exp_expm1_8 (e^d)", batch_ee8_exp, 0.0, 1.0);
     printf("emz_exp_expm1_8: %ld args e^d max %.3f ulp (u=%.17g); %ld args e^d-1 max %.3f ulp "
+           "(u=%.17g); points max %.3f ulp\n",
+           se.n, se.max_ulp, se.worst_x, sm.n, sm.max_ulp, sm.worst_x, pts.max_ulp);
+    /* emz_expm1_small: |x| <= 1/16 only (the truncation kernel's small-argument path) */
+    stats_t ss;
+    stats_init(&ss);
+    sweep(batch_em1s8, ref_expm1n, GRID, -0.0625, 0.0625, 2000000, -INFINITY, &ss, &ss);
+    sweep(batch_em1s8, ref_expm1n, LOGU, 1e-300, 0.0625, 1000000, -INFINITY, &ss, &ss);
+    sweep(batch_em1s8, ref_expm1n, NLOGU, 1e-300, 0.0625, 1000000, -INFINITY, &ss, &ss);
+    check_range("emz_expm1_small", "[-1/16,1/16]", &ss, B_EXPM1S8, 0);
+    check_exact("emz_expm1_small", batch_em1s8, 0.0, 0.0);
+    printf("emz_expm1_small: %ld args max %.3f ulp (x=%.17g)\n", ss.n, ss.max_ulp, ss.worst_x);
+}
+#endif
+
+/* ---- AVX2: emy_exp_expm1 (appended to em_vmath_avx2.h for the AVX2
+ * truncation and interval kernels) ---- */
+#ifdef HAVE_EMY
+#define B_EXPEY 1.5   /* its e^d part: measured 0.88 */
+#define B_EXPM1EY 2.5 /* its e^d - 1 part: measured 2.00 (cancellation at m = 1, r < 0: the rounding of q) */
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+#endif
+static void batch_eey(const double *restrict x, double *restrict y, long n, int which)
+{
+    for (long i = 0; i < n; i += 4) {
+        double in[4], out[4];
+        for (int l = 0; l < 4; l++) in[l] = x[i + l < n ? i + l : i];
+        __m256d m1, e = emy_exp_expm1(_mm256_loadu_pd(in), &m1);
+        _mm256_storeu_pd(out, which ? m1 : e);
+        for (int l = 0; l < 4 && i + l < n; l++) y[i + l] = out[l];
+    }
+}
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+static void batch_eey_exp(const double *restrict x, double *restrict y, long n)
+{
+    batch_eey(x, y, n, 0);
+}
+static void batch_eey_expm1(const double *restrict x, double *restrict y, long n)
+{
+    batch_eey(x, y, n, 1);
+}
+/* 2^u - 1: expm1l(u ln2) for |u| < 1 (the rounding of the product is 2^-64
+ * relative, condition number ~1 there) */
+static long double ref_expm1y(double u)
+{
+    if (fabsl((long double)u) < 1.0L)
+        return expm1l((long double)u * 0.693147180559945309417232121458176568L);
+    return exp2l((long double)u) - 1.0L;
+}
+
+static void test_exp_expm1y(void)
+{
+    if (!(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))) {
+        printf("emy_exp_expm1: skipped (this CPU has no AVX2 + FMA)\n");
+        return;
+    }
+    stats_t se, sm, pts;
+    stats_init(&se);
+    stats_init(&sm);
+    stats_init(&pts);
+    sweep(batch_eey_exp, ref_exp2y, GRID, -1021.0, 1023.0, 2000000, -INFINITY, &se, &se);
+    sweep(batch_eey_exp, ref_exp2y, UNIF, -1.0, 1.0, 1000000, -INFINITY, &se, &se);
+    sweep(batch_eey_exp, ref_exp2y, NLOGU, 1e-300, 1021.0, 1000000, -INFINITY, &se, &se);
+    check_range("emy_exp_expm1 (e^d)", "[-1021,1023]", &se, B_EXPEY, 0);
+    sweep(batch_eey_expm1, ref_expm1y, GRID, -1021.0, 1023.0, 2000000, -INFINITY, &sm, &sm);
+    sweep(batch_eey_expm1, ref_expm1y, UNIF, -3.0, 3.0, 2000000, -INFINITY, &sm, &sm);
+    sweep(batch_eey_expm1, ref_expm1y, NLOGU, 1e-300, 1021.0, 1000000, -INFINITY, &sm, &sm);
+    sweep(batch_eey_expm1, ref_expm1y, LOGU, 1e-300, 1023.0, 1000000, -INFINITY, &sm, &sm);
+    check_range("emy_exp_expm1 (e^d - 1)", "[-1021,1023]", &sm, B_EXPM1EY, 0);
+    const double pv[] = {-1021.0, 1023.0, 0.5, -0.5, 0.49999999999999994, -0.49999999999999994,
+                         0.50000000000000011, -0.50000000000000011, 1.5, -1.5, 1e-300, -1e-300,
+                         5e-324, -5e-324, 1.0, -1.0, 53.5, -53.5, 54.5, -54.5, 100.0, -100.0};
+    for (size_t i = 0; i < sizeof pv / sizeof pv[0]; i++)
+        check_point("emy_exp_expm1 (e^d - 1)", batch_eey_expm1, ref_expm1y, pv[i], B_EXPM1EY,
+                    &pts);
+    check_exact("emy_exp_expm1 (e^d - 1)", batch_eey_expm1, 0.0, 0.0);
+    check_exact("emy_exp_expm1 (e^d - 1)", batch_eey_expm1, 1.0, 1.0);
+    check_exact("emy_exp_expm1 (e^d)", batch_eey_exp, 0.0, 1.0);
+    printf("emy_exp_expm1: %ld args e^d max %.3f ulp (u=%.17g); %ld args e^d-1 max %.3f ulp "
            "(u=%.17g); points max %.3f ulp\n",
            se.n, se.max_ulp, se.worst_x, sm.n, sm.max_ulp, sm.worst_x, pts.max_ulp);
 }
@@ -730,6 +827,7 @@ int main(int argc, char **argv)
 #endif
 #ifdef HAVE_EMY
     test_exp2y();
+    test_exp_expm1y();
 #endif
     test_log();
     test_expm1();
