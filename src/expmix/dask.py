@@ -876,6 +876,7 @@ def _em_fit(w, mu, *, max_iter=1000, tol=1e-10, accel=1, weight_floor=1e-12,
         M = _AA_DEPTH
         X, FX = [_to_theta(K, s0w, s0mu)], [_to_theta(K, s1w, s1mu)]
         check = last_plain = False
+        fresh = 0
         while n_passes - 1 < max_iter:
             xl, fl = X[-1], FX[-1]
             plain = len(X) < 2 or check
@@ -908,6 +909,8 @@ def _em_fit(w, mu, *, max_iter=1000, tol=1e-10, accel=1, weight_floor=1e-12,
                     return fail()
                 r = (-math.inf, None)
             if not plain and not (r[0] >= s0ll):
+                if fresh:
+                    fresh = 2         # a fresh history found no gain
                 X, FX = [xl], [fl]
                 continue
             d = r[0] - s0ll
@@ -922,15 +925,23 @@ def _em_fit(w, mu, *, max_iter=1000, tol=1e-10, accel=1, weight_floor=1e-12,
             if plain:
                 check = False
                 if _converged(d, _dist2(thn, thq), _dist2(FX[-1], thn), tolw, False, rho2_max):
-                    if last_plain:
+                    if last_plain and fresh == 2:
                         status = 0
                         break
-                    check = True      # confirm with a second plain step
+                    if last_plain and not fresh:
+                        X, FX = [X[-1]], [FX[-1]]   # confirm with a fresh history
+                        fresh = 1
+                    elif not last_plain:
+                        check = True      # confirm with a second plain step
                 last_plain = True
             else:
                 last_plain = False
                 if abs(d) < tolw:
                     check = True
+                    if fresh:
+                        fresh = 2
+                else:
+                    fresh = 0
         return finish(status, s0w, s0mu, s0ll)
     while n_passes - 1 < max_iter:
         remaining = max_iter - (n_passes - 1)
