@@ -157,3 +157,23 @@ def direct_mle_grad(K, rng, n_starts=20, scale=1.0, **data):
                 best = (-res.fun, res.x)
     lw, lmu = unpack(best[1], K)
     return best[0], np.exp(lw), np.exp(lmu)
+
+
+def theta_of(w, mu):
+    """The unconstrained parameters (log w_k / w_0 for k >= 1, log mu_k) of
+    unpack, for weights w and rates mu."""
+    w, mu = np.asarray(w, float), np.asarray(mu, float)
+    return np.concatenate((np.log(w[1:] / w[0]), np.log(mu)))
+
+
+def draw_above(rng, t, w, mu):
+    """One draw above each entry time t_i from the mixture (w, mu): by
+    memorylessness, component k with probability w_k e^{-mu_k t} / S(t),
+    then t + Exp(mu_k)."""
+    w, mu = np.asarray(w, float), np.asarray(mu, float)
+    a = np.log(w)[None, :] - np.outer(t, mu)
+    p = np.exp(a - a.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    k = np.minimum((rng.random(t.shape[0])[:, None] > np.cumsum(p, axis=1)).sum(axis=1),
+                   len(w) - 1)
+    return t + rng.standard_exponential(t.shape[0]) / mu[k]

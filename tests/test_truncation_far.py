@@ -17,32 +17,14 @@ import pytest
 from expmix import ExponentialMixture, _core, select_components
 from expmix.inference import (POLISH_DECREMENT_TOL, _psi_derivatives, _raw_derivatives,
                               polish_truncated)
-from expmix.observations import from_intervals, from_samples
-from reference import direct_mle_grad, hessian_fd, loglik, loglik_and_grad
+from expmix.observations import from_samples
+from reference import (direct_mle_grad, draw_above, hessian_fd, loglik, loglik_and_grad,
+                       theta_of)
 
 
 def EM(*args, **kw):
     kw.setdefault("n_threads", 1)
     return ExponentialMixture(*args, **kw)
-
-
-def draw_above(rng, t, w, mu):
-    """One draw above each entry time t_i from the mixture (w, mu): by
-    memorylessness, component k with probability w_k e^{-mu_k t} / S(t),
-    then t + Exp(mu_k)."""
-    w, mu = np.asarray(w, float), np.asarray(mu, float)
-    a = np.log(w)[None, :] - np.outer(t, mu)
-    p = np.exp(a - a.max(axis=1, keepdims=True))
-    p /= p.sum(axis=1, keepdims=True)
-    k = (rng.random(t.shape[0])[:, None] > np.cumsum(p, axis=1)).sum(axis=1)
-    k = np.minimum(k, len(w) - 1)
-    return t + rng.standard_exponential(t.shape[0]) / mu[k]
-
-
-def theta_of(w, mu):
-    """The unconstrained parameters of tests/reference.py."""
-    w, mu = np.asarray(w, float), np.asarray(mu, float)
-    return np.concatenate((np.log(w[1:] / w[0]), np.log(mu)))
 
 
 # ----------------------------------------------------------------------

@@ -17,28 +17,10 @@ from scipy.optimize import minimize
 from expmix import ExponentialMixture, select_components
 from expmix._init import EXCESS_SEED, excess_of, excess_starts, kmeans_init, quantile_init
 from expmix.observations import from_intervals, from_samples, rescaled
-from reference import direct_mle_grad, loglik, loglik_and_grad
+from reference import direct_mle_grad, draw_above, loglik, loglik_and_grad, theta_of
 
 W3, MU3 = [0.3, 0.4, 0.3], [6.0, 1.0, 0.15]
 W2, MU2 = [0.5, 0.5], [2.0, 0.4]
-
-
-def draw_above(rng, t, w, mu):
-    """One draw above each entry time t_i from the mixture (w, mu): by
-    memorylessness, component k with probability w_k e^{-mu_k t} / S(t),
-    then t + Exp(mu_k)."""
-    w, mu = np.asarray(w, float), np.asarray(mu, float)
-    a = np.log(w)[None, :] - np.outer(t, mu)
-    p = np.exp(a - a.max(axis=1, keepdims=True))
-    p /= p.sum(axis=1, keepdims=True)
-    k = np.minimum((rng.random(t.shape[0])[:, None] > np.cumsum(p, axis=1)).sum(axis=1),
-                   len(w) - 1)
-    return t + rng.standard_exponential(t.shape[0]) / mu[k]
-
-
-def theta_of(w, mu):
-    w, mu = np.asarray(w, float), np.asarray(mu, float)
-    return np.concatenate((np.log(w[1:] / w[0]), np.log(mu)))
 
 
 def far_data(seed, T, K, n=None):

@@ -26,7 +26,7 @@ from scipy.optimize import minimize
 from scipy.special import logsumexp
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
-from reference import direct_mle_grad, loglik_and_grad  # noqa: E402
+from reference import direct_mle_grad, draw_above, loglik_and_grad  # noqa: E402
 
 from expmix import _core  # noqa: E402
 from expmix._init import (excess_of, excess_starts, quantile_init, quantile_init_obs,  # noqa: E402
@@ -40,15 +40,6 @@ CONFIGS = [
     (3, [0.5, 0.3, 0.2], [10.0, 2.0, 0.3], 2500),
     (4, [0.25, 0.25, 0.25, 0.25], [20.0, 4.0, 0.8, 0.15], 4000),
 ]
-
-
-def draw_above(rng, t, w, mu):
-    a = np.log(w)[None, :] - np.outer(t, mu)
-    p = np.exp(a - a.max(axis=1, keepdims=True))
-    p /= p.sum(axis=1, keepdims=True)
-    k = np.minimum((rng.random(t.shape[0])[:, None] > np.cumsum(p, axis=1)).sum(axis=1),
-                   len(w) - 1)
-    return t + rng.standard_exponential(t.shape[0]) / mu[k]
 
 
 def wquantile(t, q):
