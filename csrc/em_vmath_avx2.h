@@ -26,19 +26,11 @@
 #define EMY_C10 7.07258594926922369986e-9
 #define EMY_C11 4.45496059818651839378e-10
 
-/* e^d from u = d log2(e) (the caller folds the factor into its
- * coefficients), i.e. 2^u, for u in [-1021, 1023] (d in [-707.7, 709.1]:
- * results normal).  With m = round(u) and r = u - m (exact, |r| <= 1/2):
- * 2^u = 2^m (1 + r q(r)), q of degree 10 by Horner: 16 operations per 4
- * exps, no table (AVX2 has no 64-bit variable permute: a 2^(j/4) table read
- * with vpermd cost 4 index operations and gave 19 operations).  2^m is added
- * to the exponent field as the integer bits(t) << 52 (t = u + 1.5 2^52: the
- * low 12 bits of bits(t) hold m in two's complement; the shift keeps
- * exactly m << 52 modulo 2^64, a signed exponent add).
- * Accuracy against 2^u computed in long double: measured by
- * csrc/tests/test_vmath.c (AVX2 section, >= 10^7 arguments over the domain):
- * max 0.89 ulp [asserted 1.5]. */
-static inline __m256d emy_exp2(__m256d u)
+/* The reduction and polynomial shared by emy_exp2 and emy_exp_expm1:
+ * *t = u + 1.5 2^52 (its low bits hold m = round(u)), *r = u - m (exact),
+ * returns q(r), 2^r - 1 = r q(r). */
+static inline __attribute__((always_inline)) __m256d emy_exp2_q(__m256d u, __m256d *tp,
+                                                                 __m256d *rp)
 {
     const __m256d shifter = _mm256_set1_pd(6755399441055744.0);   /* 1.5 * 2^52 */
     __m256d t = _mm256_add_pd(u, shifter);
@@ -55,6 +47,27 @@ static inline __m256d emy_exp2(__m256d u)
     q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(EMY_C3));
     q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(EMY_C2));
     q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(EMY_C1));
+    *tp = t;
+    *rp = r;
+    return q;
+}
+
+/* e^d from u = d log2(e) (the caller folds the factor into its
+ * coefficients), i.e. 2^u, for u in [-1021, 1023] (d in [-707.7, 709.1]:
+ * results normal).  With m = round(u) and r = u - m (exact, |r| <= 1/2):
+ * 2^u = 2^m (1 + r q(r)), q of degree 10 by Horner: 16 operations per 4
+ * exps, no table (AVX2 has no 64-bit variable permute: a 2^(j/4) table read
+ * with vpermd cost 4 index operations and gave 19 operations).  2^m is added
+ * to the exponent field as the integer bits(t) << 52 (t = u + 1.5 2^52: the
+ * low 12 bits of bits(t) hold m in two's complement; the shift keeps
+ * exactly m << 52 modulo 2^64, a signed exponent add).
+ * Accuracy against 2^u computed in long double: measured by
+ * csrc/tests/test_vmath.c (AVX2 section, >= 10^7 arguments over the domain):
+ * max 0.89 ulp [asserted 1.5]. */
+static inline __m256d emy_exp2(__m256d u)
+{
+    __m256d t, r;
+    __m256d q = emy_exp2_q(u, &t, &r);
     __m256d y = _mm256_fmadd_pd(r, q, _mm256_set1_pd(1.0));
     __m256i k = _mm256_slli_epi64(_mm256_castpd_si256(t), 52);
     return _mm256_castsi256_pd(_mm256_add_epi64(_mm256_castpd_si256(y), k));
@@ -95,22 +108,9 @@ static inline __m256d emy_exp2(__m256d u)
  * to ~0.43 and the rounding of q reaches ~1 ulp of the result). */
 static inline __attribute__((always_inline)) __m256d emy_exp_expm1(__m256d u, __m256d *em1)
 {
-    const __m256d shifter = _mm256_set1_pd(6755399441055744.0);   /* 1.5 * 2^52 */
     const __m256d one = _mm256_set1_pd(1.0);
-    __m256d t = _mm256_add_pd(u, shifter);
-    __m256d m = _mm256_sub_pd(t, shifter);
-    __m256d r = _mm256_sub_pd(u, m);                               /* exact */
-    __m256d q = _mm256_set1_pd(EMY_C11);
-    q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(EMY_C10));
-    q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(EMY_C9));
-    q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(EMY_C8));
-    q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(EMY_C7));
-    q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(EMY_C6));
-    q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(EMY_C5));
-    q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(EMY_C4));
-    q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(EMY_C3));
-    q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(EMY_C2));
-    q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(EMY_C1));
+    __m256d t, r;
+    __m256d q = emy_exp2_q(u, &t, &r);
     /* A = 2^m: m << 52 added to the bits of 1.0 (see emy_exp2); A r is exact */
     __m256i k = _mm256_slli_epi64(_mm256_castpd_si256(t), 52);
     __m256d A = _mm256_castsi256_pd(_mm256_add_epi64(_mm256_castpd_si256(one), k));
