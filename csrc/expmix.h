@@ -99,7 +99,7 @@ typedef struct em_options {
     int64_t max_iter;           /* >= 0: number of M-steps at most              */
     double tol;                 /* >= 0: stop when |delta mean loglik| < tol    */
     int n_threads;              /* >= 1: threads of the block-parallel pass     */
-    int accel;                  /* 0: plain EM; 1: SQUAREM; 2: Anderson         */
+    int accel;                  /* 0: plain EM; 1: SQUAREM; 2: Anderson (default) */
     double weight_floor;        /* degenerate if some w_k < weight_floor        */
     double rate_ceiling;        /* degenerate if mu_k * scale > rate_ceiling,   */
     double scale;               /*   scale: a typical data value (> 0)          */
@@ -123,7 +123,7 @@ typedef struct em_result {
     int64_t n_history;          /* entries written to history                   */
 } em_result;
 
-/* Defaults: max_iter 1000, tol 1e-10, 1 thread, SQUAREM on, weight_floor 1e-12,
+/* Defaults: max_iter 1000, tol 1e-10, 1 thread, Anderson acceleration, weight_floor 1e-12,
  * rate_ceiling 1e14, scale 1, no interrupt. */
 void em_options_default(em_options *opt);
 

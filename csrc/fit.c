@@ -1,4 +1,4 @@
-/* fit.c -- the EM loop of expmix: plain EM or SQUAREM, convergence,
+/* fit.c -- the EM loop of expmix: plain EM, SQUAREM or Anderson, convergence,
  * degeneracy guards, interruption, and batches of independent fits.
  *
  * SQUAREM (Varadhan & Roland 2008, scheme S3) works on unconstrained
@@ -25,7 +25,7 @@ void em_options_default(em_options *opt)
     opt->max_iter = 1000;
     opt->tol = 1e-10;
     opt->n_threads = 1;
-    opt->accel = 1;
+    opt->accel = 2;
     opt->weight_floor = 1e-12;
     opt->rate_ceiling = 1e14;
     opt->scale = 1.0;

@@ -53,8 +53,12 @@ def odd(n, seed=0):
     return (tuple(sizes),)
 
 
-def assert_same_fit(dm, m, rtol=1e-10):
-    """Same optimum: parameters to 1e-10, and the same bookkeeping."""
+def assert_same_fit(dm, m, rtol=1e-8):
+    """Same optimum: log-likelihood to 1e-12, parameters to 1e-8, and the same
+    bookkeeping.  Chunked sums round differently from the in-memory pass, and
+    the iterate at which Anderson acceleration stops within tol = 1e-10 (mean
+    log-likelihood) moves with that rounding: parameters differ by up to ~2e-9
+    relative (measured), far below their statistical error."""
     assert isinstance(dm, expmix.ExponentialMixture)
     assert dm.converged_ and m.converged_
     np.testing.assert_allclose(dm.rates_, m.rates_, rtol=rtol, atol=0)

@@ -93,10 +93,17 @@ def _check_against_python(values, offsets, w, mu, status, loglik, n_iter, w0, mu
             np.testing.assert_allclose(mu[i][order], muc[oc], rtol=1e-12, atol=0)
             np.testing.assert_allclose(w[i][order], wc[oc], rtol=0, atol=1e-12)
             assert abs(loglik[i] - r["loglik"]) <= 1e-12 * abs(r["loglik"])
-            # and the same optimum as the Python API, to the precision at which
-            # both stop (tol = 1e-10 on the mean log-likelihood)
-            np.testing.assert_allclose(mu[i][order], m.rates_, rtol=1e-5, atol=0)
-            assert abs(loglik[i] - m.log_likelihood_) <= 1e-9 * abs(m.log_likelihood_)
+            # and a maximum of the Python API's likelihood: started there, the
+            # Python API stays there, to the precision at which both stop (tol =
+            # 1e-10 on the mean log-likelihood).  (From the raw start the two
+            # algorithms -- missing-data EM on a truncation pair, EM on x - t --
+            # are different maps and may end at different local maxima: seen in
+            # 1 of 186 data sets here, the Python API 2.1 below in logL.)
+            mc = _python_fit(x, c, t, w[i][order], mu[i][order])
+            np.testing.assert_allclose(mu[i][order], mc.rates_, rtol=1e-5, atol=0)
+            assert abs(loglik[i] - mc.log_likelihood_) <= 1e-9 * abs(mc.log_likelihood_)
+            if abs(m.log_likelihood_ - mc.log_likelihood_) <= 1e-9 * abs(mc.log_likelihood_):
+                np.testing.assert_allclose(m.rates_, mc.rates_, rtol=1e-5, atol=0)
             continue
         np.testing.assert_allclose(mu[i][order], m.rates_, rtol=1e-12, atol=0)
         np.testing.assert_allclose(w[i][order], m.weights_, rtol=0, atol=1e-12)

@@ -220,11 +220,13 @@ def test_weight_equals_repetition_intervals(data):
 def test_scale_equivariance_intervals(lohi, c):
     """Scaling by a power of two is exact in floating point: rates scale by
     1/c and interval probabilities (hence logL) are unchanged, up to the
-    rounding of the EM path."""
+    rounding of the EM path.  Plain EM, a smooth map: an accelerated path
+    branches on log-likelihood comparisons, which that rounding can flip on
+    these tiny, flat, unconverged (60 steps, tol 0) problems."""
     lo, hi = lohi
     assume(np.any(np.isfinite(hi)) and np.any(lo > 0))
-    start_ = dict(weights_init=[0.5, 0.5], rates_init=[1.0, 0.01])
-    start_c = dict(weights_init=[0.5, 0.5], rates_init=[1.0 / c, 0.01 / c])
+    start_ = dict(weights_init=[0.5, 0.5], rates_init=[1.0, 0.01], acceleration="none")
+    start_c = dict(weights_init=[0.5, 0.5], rates_init=[1.0 / c, 0.01 / c], acceleration="none")
     try:
         a = quiet(EM(2, max_iter=60, tol=0, **start_).fit_intervals, lo, hi)
     except ValueError:

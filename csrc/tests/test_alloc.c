@@ -66,10 +66,11 @@ int main(void)
     CHECK(em_pass(&d, 2, w0, mu0, 2, &st) == EM_OK, "em_pass without failure");
     CHECK(n_calls == 2, "em_pass makes %ld allocations (expected 2)", n_calls);
 
-    /* em_fit: workspace allocation fails; w, mu untouched, status NOMEM */
+    /* em_fit: a workspace or Anderson-history allocation fails; w, mu
+     * untouched, status NOMEM */
     em_options_default(&o);
     o.max_iter = 50;
-    for (long at = 1; at <= 2; at++) {
+    for (long at = 1; at <= 3; at++) {
         double w[2] = {0.5, 0.5}, mu[2] = {2.0, 0.3};
         arm(at, 1);
         memset(&r, 0, sizeof r);
@@ -97,15 +98,16 @@ int main(void)
             mu[2 * i + 1] = 0.3;
         }
         memset(rr, 0, sizeof rr);
-        arm(3, 1);   /* allocations 3, 4, ... fail */
+        arm(4, 1);   /* allocations 4, 5, ... fail (a fit makes three: the
+                      * pass workspace's two and the Anderson history) */
         int s = em_fit_batch(4, dd, 2, w, mu, &o, 1, rr, nt);
         int n_nomem = 0, n_ok = 0;
         for (int i = 0; i < 4; i++) {
             n_nomem += rr[i].status == EM_ERR_NOMEM;
             n_ok += rr[i].status >= 0;
         }
-        /* one thread: the first fit gets allocations 1-2, the others fail;
-         * two threads may split allocations 1-2 between two fits */
+        /* one thread: the first fit gets allocations 1-3, the others fail;
+         * two threads may split allocations 1-3 between two fits */
         CHECK(s == EM_OK && n_nomem + n_ok == 4 && (nt == 1 ? n_nomem == 3 : n_nomem >= 3),
               "em_fit_batch (%d threads): %d NOMEM, %d ok", nt, n_nomem, n_ok);
     }

@@ -59,7 +59,7 @@ cdef int _fit_one(const double *x,      # IN  [n] exact values, then censoring t
         d.trunc_w = &v
     core.result_init(&r, NULL)
     # NULL options: the defaults of expmix.ExponentialMixture (tol 1e-10,
-    # max_iter 1000, SQUAREM, one thread, scale from the data).
+    # max_iter 1000, Anderson acceleration, one thread, scale from the data).
     st = core.fit(&d, K, w, mu, NULL, &r)
     loglik[0] = r.loglik
     n_iter[0] = r.n_iter

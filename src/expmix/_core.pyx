@@ -144,7 +144,7 @@ def data_scale(obs):
 
 
 def fit(obs, double[::1] w, double[::1] mu, *, int64_t max_iter=1000, double tol=1e-10,
-        int n_threads=1, int accel=1, double weight_floor=1e-12, double rate_ceiling=1e14,
+        int n_threads=1, int accel=2, double weight_floor=1e-12, double rate_ceiling=1e14,
         double scale=1.0, bint history=True, bint interruptible=True):
     """Fit by EM in C from (w, mu), which are overwritten with the result.
 
@@ -192,7 +192,7 @@ def fit(obs, double[::1] w, double[::1] mu, *, int64_t max_iter=1000, double tol
 
 
 def fit_batch(list problems, double[:, ::1] w, double[:, ::1] mu, *, int64_t max_iter=1000,
-              double tol=1e-10, int accel=1, double weight_floor=1e-12, double rate_ceiling=1e14,
+              double tol=1e-10, int accel=2, double weight_floor=1e-12, double rate_ceiling=1e14,
               scales=None, int n_threads=1, bint history=False, bint interruptible=True):
     """Fit many problems (observation sets) in parallel, each single-threaded.
 
@@ -382,7 +382,7 @@ cdef extern from "em_batch.h" nogil:
 def fit_many(const double[::1] values, weights, const int64_t[::1] offsets,
              const int64_t[::1] data_index, const int[::1] n_comp,
              double[:, ::1] w, double[:, ::1] mu, *, int64_t max_iter=1000, double tol=1e-10,
-             int accel=1, double weight_floor=1e-12, double rate_ceiling=1e14, int n_threads=1):
+             int accel=2, double weight_floor=1e-12, double rate_ceiling=1e14, int n_threads=1):
     """Fit P problems over ragged exact data in one call into C, without the GIL.
 
     values/weights/offsets: the ragged data sets (weights None: unit weights);

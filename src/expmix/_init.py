@@ -221,14 +221,20 @@ def starting_points(values, weights, K, n_init, method, rng, weights_init=None, 
     def quantile():
         return quantile_init(values, weights, K) if obs is None else quantile_init_obs(obs, K)
 
+    def user_weights(w):
+        # weights that sum to 1 up to rounding go to C unchanged (the C core
+        # divides by their sum): the same start then gives the same fit
+        # through the Python and the C / Cython APIs, bit for bit
+        w = np.asarray(w, dtype=np.float64)
+        return w.copy() if abs(w.sum() - 1.0) <= 1e-12 else w / w.sum()
+
     starts = []
     if rates_init is not None:
-        w0 = np.full(K, 1.0 / K) if weights_init is None else np.asarray(weights_init, float)
-        starts.append((w0 / w0.sum(), np.asarray(rates_init, dtype=np.float64).copy()))
+        w0 = np.full(K, 1.0 / K) if weights_init is None else weights_init
+        starts.append((user_weights(w0), np.asarray(rates_init, dtype=np.float64).copy()))
     elif weights_init is not None:
-        w0 = np.asarray(weights_init, float)
         _, mu0 = quantile()
-        starts.append((w0 / w0.sum(), mu0))
+        starts.append((user_weights(weights_init), mu0))
     while len(starts) < n_init:
         i = len(starts)
         if method == "quantile" or (method == "auto" and i == 0):

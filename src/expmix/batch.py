@@ -183,7 +183,7 @@ def _ragged(datasets, sample_weight):
 
 
 def fit_many(datasets, n_components, *, sample_weight=None, n_init=1, init="auto",
-             tol=1e-10, max_iter=1000, acceleration="squarem", random_state=None,
+             tol=1e-10, max_iter=1000, acceleration="anderson", random_state=None,
              n_threads=None, strict=False):
     """Fit an exponential mixture to each of many data sets, in parallel.
 

@@ -66,7 +66,7 @@ cdef extern from "expmix.h" nogil:
         int64_t max_iter        # >= 0 M-steps at most (default 1000)
         double tol              # stop when |delta mean loglik| < tol (default 1e-10)
         int n_threads           # threads of the block-parallel pass (default 1)
-        int accel               # 1 SQUAREM (default), 0 plain EM
+        int accel               # 2 Anderson (default), 1 SQUAREM, 0 plain EM
         double weight_floor     # degenerate if some w_k < weight_floor (1e-12)
         double rate_ceiling     # degenerate if mu_k * scale > rate_ceiling (1e14)
         double scale            # a typical data value (default 1; see data_scale)
@@ -98,7 +98,7 @@ cdef int openmp_enabled() noexcept nogil
 # Set every count of data to 0 and every pointer to NULL.
 cdef void data_init(em_data *data) noexcept nogil
 # The defaults of ExponentialMixture: max_iter 1000, tol 1e-10, 1 thread,
-# SQUAREM, weight_floor 1e-12, rate_ceiling 1e14, scale 1, no interrupt.
+# Anderson acceleration, weight_floor 1e-12, rate_ceiling 1e14, scale 1, no interrupt.
 cdef void options_default(em_options *opt) noexcept nogil
 # Zero a result; history (may be NULL) must hold max_iter + 1 doubles.
 cdef void result_init(em_result *result, double *history) noexcept nogil
@@ -108,7 +108,7 @@ cdef int data_check(const em_data *data) noexcept nogil
 # Weighted mean of the finite bounds (or 1): what the Python API uses as opt.scale.
 cdef double data_scale(const em_data *data) noexcept nogil
 
-# Fit by EM (SQUAREM) from (w, mu), overwritten in place by the estimate.
+# Fit by EM (Anderson acceleration by default) from (w, mu), overwritten in place.
 # opt NULL: options_default() with scale = data_scale(data), exactly what
 # ExponentialMixture(tol=1e-10, max_iter=1000) does for one start.
 # result may be NULL.  Returns result.status: >= 0 (w, mu usable), < 0 error.

@@ -72,7 +72,7 @@ All functions are ``noexcept nogil``.  The ``int`` ones return an
 ``em_status`` code.
 
 - ``int fit(const em_data *data, int K, double *w, double *mu, const em_options *opt, em_result *result)``
-  EM with SQUAREM acceleration from (w, mu), overwritten in place by the
+  EM with Anderson acceleration (or SQUAREM, ``opt.accel``) from (w, mu), overwritten in place by the
   estimate (in the order of the start; the Python API sorts by decreasing
   rate).  ``opt == NULL`` means the defaults of ``ExponentialMixture`` with
   ``scale = data_scale(data)``; ``result`` may be NULL.

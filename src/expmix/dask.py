@@ -808,7 +808,7 @@ def _aa_lstsq(D, g):
     return gamma
 
 
-def _em_fit(w, mu, *, max_iter=1000, tol=1e-10, accel=1, weight_floor=1e-12,
+def _em_fit(w, mu, *, max_iter=1000, tol=1e-10, accel=2, weight_floor=1e-12,
             rate_ceiling=1e14, scale=1.0):
     """EM (accel=0), SQUAREM (accel=1) or Anderson (accel=2) from (w, mu), as em_fit in csrc/fit.c.
 
@@ -1098,7 +1098,7 @@ class DaskExponentialMixture(ExponentialMixture):
     """
 
     def __init__(self, n_components=1, *, tol=1e-10, max_iter=1000, n_init=1, init="auto",
-                 weights_init=None, rates_init=None, acceleration="squarem",
+                 weights_init=None, rates_init=None, acceleration="anderson",
                  random_state=None, n_threads=None, verbose=0, init_sample_size=INIT_SAMPLE_SIZE):
         super().__init__(n_components, tol=tol, max_iter=max_iter, n_init=n_init, init=init,
                          weights_init=weights_init, rates_init=rates_init,
