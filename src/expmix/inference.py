@@ -1227,9 +1227,18 @@ def fit_many(data, K, starts, *, n_threads, max_iter=1000, tol=1e-10, n_obs_hint
                     st[j] = -2
     if any(polish):
         nt_pol = n_threads if n_obs_hint > BATCH_MAX_OBS else 1
+        seen = set()
         for j in range(len(probs)):
             if not polish[owner[j]] or st[j] < 0 or kind[j] != 0:
                 continue
+            # starts that EM took to the same point (to 1e-7) are polished once
+            o = np.argsort(-M[j], kind="stable")
+            key = (owner[j],) + tuple(np.round(np.log(M[j][o]), 7)) + \
+                tuple(np.round(W[j][o] / W[j].sum(), 7))
+            if key in seen:
+                st[j] = -3
+                continue
+            seen.add(key)
             run = [dict(w=W[j].copy(), mu=M[j].copy(), status=int(st[j]), n_iter=0,
                         loglik=float(ll[j]), kind="")]
             _polish_truncated_runs(probs[j], run, nt_pol)
