@@ -331,3 +331,36 @@ def test_results_do_not_depend_on_threads():
         b = m.bootstrap(8, method="parametric", random_state=3)
         out.append(b.rates)
     np.testing.assert_array_equal(out[0], out[1])
+
+
+def test_bootstrap_of_exact_censored_and_binned_rows_with_entries():
+    """fit_intervals with exact, right-censored and interval rows, each with
+    its entry time: replicates keep the rows' entries, simulated intervals
+    lie above their entry, and both bootstraps run."""
+    from expmix.observations import from_intervals
+    rng = np.random.default_rng(51)
+    n = 600
+    t = rng.uniform(0, 3, n)
+    x = draw_above(rng, t, [0.5, 0.5], [3.0, 0.5])
+    kind = rng.integers(0, 3, n)
+    lo, hi = x.copy(), x.copy()
+    c = t + 2.0
+    cens = (kind == 1) & (x > c)
+    lo[cens], hi[cens] = c[cens], np.inf
+    b = kind == 2
+    lo[b] = t[b] + np.floor((x[b] - t[b]) / 0.5) * 0.5
+    hi[b] = lo[b] + 0.5
+    obs = from_intervals(lo, hi, entry=t)
+    w, mu = np.array([0.5, 0.5]), np.array([3.0, 0.5])
+    s = inf.simulate_like(obs, w, mu, random_state=0)
+    assert s.has_row_entries
+    assert np.all(s.exact > s.exact_t) and np.all(s.right >= s.right_t)
+    assert np.all(s.lower >= s.interval_t)
+    np.testing.assert_array_equal(np.sort(np.concatenate((s.exact_t, s.right_t, s.interval_t))),
+                                  np.sort(t))
+    r = inf.resample_like(obs, random_state=0)
+    assert r.has_row_entries
+    m = ExponentialMixture(2, n_threads=1, random_state=0).fit_intervals(lo, hi, entry=t)
+    for method in ("nonparametric", "parametric"):
+        bt = m.bootstrap(6, method=method, random_state=2)
+        assert bt.n_failed == 0 and np.all(np.isfinite(bt.rates))

@@ -43,7 +43,8 @@ from ._threads import effective_n_threads
 from .mixture import _rng
 from .observations import Observations
 
-__all__ = ["goodness_of_fit", "GoodnessOfFitResult", "ks_statistic", "cvm_statistic", "chi2_sf"]
+__all__ = ["goodness_of_fit", "GoodnessOfFitResult", "ks_statistic", "cvm_statistic",
+           "km_statistics", "chi2_sf"]
 
 
 # ----------------------------------------------------------------------
