@@ -675,7 +675,7 @@ OTHER = [
     ("goodness_of_fit", "random_state str", lambda: goodness_of_fit(_gof_model(), n_bootstrap=2, random_state="a"), Raises(TypeError, "random_state must be")),
     ("goodness_of_fit", "n_threads 0", lambda: goodness_of_fit(_gof_model(), n_bootstrap=2, n_threads=0), Raises(ValueError, "n_threads must be")),
     ("goodness_of_fit", "loaded model", lambda: goodness_of_fit(EM.from_dict(fitted().to_dict()), n_bootstrap=2), Raises(ValueError, "does not record its fitted data; refit it")),
-    ("goodness_of_fit", "censored data", lambda: goodness_of_fit(EM(1).fit(X, event_observed=[1, 0, 1, 1, 1]), n_bootstrap=2), Raises(ValueError, "goodness_of_fit handles exact data")),
+    ("goodness_of_fit", "general interval data", lambda: goodness_of_fit(EM(1).fit_intervals([0.0, 0.5, 1.0, 2.0, 0.1], [1.0, 1.5, 3.0, 4.0, 0.6]), n_bootstrap=2), Raises(ValueError, "goodness_of_fit handles exact and right-censored data")),
     ("inference", "bootstrap 0", lambda: fitted().bootstrap(0), Raises(ValueError, "n_bootstrap must be an int >= 1, got 0")),
     ("inference", "bootstrap str", lambda: fitted().bootstrap("a"), Raises(ValueError, "n_bootstrap must be an int")),
     ("inference", "bootstrap method", lambda: fitted().bootstrap(2, method="bogus"), Raises(ValueError, "method must be 'nonparametric' or 'parametric'")),

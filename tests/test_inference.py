@@ -293,14 +293,26 @@ def test_simulation_preserves_scheme():
     assert r.interval_w.sum() + r.right_w.sum() == counts.sum()
 
 
-def test_mixed_kinds_with_per_row_entry_is_refused_clearly():
+def test_mixed_kinds_without_row_entries_are_refused_clearly():
+    """Mixed kinds with per-row entry times: the builders record which entry
+    belongs to which row (tests/test_inference_entries.py); an observation
+    set built by hand with only the truncation pairs does not, and the
+    scheme cannot be reproduced."""
+    import dataclasses
     x = np.array([0.5, 1.0, 2.0, 3.0, 0.7, 1.1])
     obs = from_samples(x, event_observed=[1, 1, 0, 1, 1, 0], entry=[0.1, 0.2, 0.1, 0.3, 0.2, 0.1])
-    with pytest.raises(ValueError, match="entry times"):
-        inf.simulate_like(obs, np.array([1.0]), np.array([1.0]), random_state=0)
+    s = inf.simulate_like(obs, np.array([1.0]), np.array([1.0]), random_state=0)
+    assert s.has_row_entries
+    bare = dataclasses.replace(obs, exact_t=None, right_t=None)
+    for f in (lambda: inf.simulate_like(bare, np.array([1.0]), np.array([1.0]), random_state=0),
+              lambda: inf.resample_like(bare, random_state=0)):
+        with pytest.raises(ValueError, match="do not record which entry time belongs to which row"):
+            f()
     # Wald and profile still work
-    m = ExponentialMixture(1)._fit(obs)
+    m = ExponentialMixture(1)._fit(bare)
     assert np.isfinite(m.standard_errors_.rates[0])
+    with pytest.raises(ValueError, match="built by hand"):
+        m.bootstrap(5)
 
 
 def test_singular_information_gives_warning_and_nan(rng):

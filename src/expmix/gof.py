@@ -10,6 +10,16 @@ r"""Goodness of fit of a fitted exponential mixture.
   p-values come from a parametric bootstrap that draws data sets from the
   fitted model, *refits* each one and recomputes the statistic
   (``p = (1 + #{T_b >= T}) / (1 + B)``).
+* Exact and right-censored data with any truncation (a dead time or an entry
+  time per row): each row is mapped by the fitted CDF conditional on its
+  own entry time, ``u_i = 1 - S(x_i) / S(t_i)`` (uniform under the model,
+  whatever ``t_i``; a censored row is censored at ``u(c_i)``), and the same
+  two distances are taken between the Kaplan--Meier estimate of the
+  distribution of the ``u_i`` and the uniform CDF, on ``[0, u_max]``
+  (:func:`km_statistics`; without censoring it is the EDF and the
+  statistics above).  The bootstrap redraws with the observation scheme of
+  the data (each row above its entry time, censored as the data are; see
+  :mod:`expmix.inference`) and refits as a fresh fit does.
 * Binned data (a histogram, possibly with an open last bin and a dead time):
   Pearson's ``X^2 = sum_j (O_j - E_j)^2 / E_j`` over the bins (empty bins
   included), with the asymptotic chi-square p-value on
@@ -33,7 +43,8 @@ from ._threads import effective_n_threads
 from .mixture import _rng
 from .observations import Observations
 
-__all__ = ["goodness_of_fit", "GoodnessOfFitResult", "ks_statistic", "cvm_statistic", "chi2_sf"]
+__all__ = ["goodness_of_fit", "GoodnessOfFitResult", "ks_statistic", "cvm_statistic",
+           "km_statistics", "chi2_sf"]
 
 
 # ----------------------------------------------------------------------
@@ -123,6 +134,66 @@ def _exact_stats(obs: Observations, w, mu):
     return ks_statistic(u, v), cvm_statistic(u, v)
 
 
+def _pit(obs: Observations, w, mu):
+    """Probability integral transform of the exact and right-censored rows
+    under the fitted mixture conditional on each row's entry time,
+    ``u = 1 - S(x) / S(t)``: (u, weights, event) in the order exact, right."""
+    segs = [(x, v, e) for x, v, e in ((obs.exact, obs.exact_w, True),
+                                      (obs.right, obs.right_w, False)) if x is not None]
+    n_rows = sum(x.shape[0] for x, _, _ in segs)
+    t, _ = _inf._row_entries(obs, n_rows)
+    x = np.concatenate([x for x, _, _ in segs])
+    v = np.concatenate([np.ones(x.shape[0]) if v is None else v for x, v, _ in segs])
+    ev = np.concatenate([np.full(x.shape[0], e) for x, _, e in segs])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u = -np.expm1(_dist.logsf(x, w, mu) - _dist.logsf(t, w, mu))
+    return np.clip(np.where(np.isfinite(u), u, 1.0), 0.0, 1.0), v, ev
+
+
+def km_statistics(u, v, event):
+    """KS and Cramér--von Mises distances between the (weighted)
+    Kaplan--Meier estimate G of the distribution of right-censored values
+    ``u`` in [0, 1] (weights ``v``, ``event`` False where censored) and the
+    uniform CDF, on [0, u_max] (``u_max`` the largest value; the whole of
+    [0, 1] when G reaches 1, i.e. the largest value is an event):
+    ``D = sup |G(u) - u|``, ``W^2 = V int (G(u) - u)^2 du`` (V the total
+    weight).  Without censoring these are :func:`ks_statistic` and
+    :func:`cvm_statistic` of the sorted values."""
+    u = np.asarray(u, float)
+    v = np.asarray(v, float)
+    event = np.asarray(event, bool)
+    # ties: events before censorings (a censored unit is at risk at its time)
+    order = np.lexsort((~event, u))
+    u, v, event = u[order], v[order], event[order]
+    V = float(v.sum())
+    at_risk = V - np.concatenate(([0.0], np.cumsum(v)[:-1]))
+    uniq, first = np.unique(u, return_index=True)
+    d = np.add.reduceat(np.where(event, v, 0.0), first)
+    Y = at_risk[first]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = np.where(Y > 0, d / Y, 0.0)
+    surv = np.cumprod(1.0 - np.minimum(h, 1.0))
+    jump = d > 0
+    knots = uniq[jump]
+    G = 1.0 - surv[jump]
+    end = 1.0 if (G.shape[0] and G[-1] >= 1.0 - 1e-15) else float(u[-1])
+    a = np.concatenate(([0.0], knots))
+    b = np.concatenate((knots, [end]))
+    c = np.concatenate(([0.0], G))
+    D = float(max(np.max(np.abs(c - a)), np.max(np.abs(c - b)), 0.0))
+    W2 = float(V * np.sum(((b - c) ** 3 - (a - c) ** 3) / 3.0))
+    return D, W2
+
+
+def _stats(obs: Observations, w, mu):
+    """(KS, CvM) of exact data (a common dead time allowed: the EDF of
+    :func:`_exact_stats`), else of the Kaplan--Meier estimate of the
+    probability integral transforms given each row's entry time."""
+    if obs.right is None and (obs.trunc is None or _inf._dead_time(obs) is not None):
+        return _exact_stats(obs, w, mu)
+    return km_statistics(*_pit(obs, w, mu))
+
+
 def _chi2_parts(obs: Observations, cells, w, mu, t):
     cl, cu = cells
     O = np.zeros(cl.shape[0])
@@ -148,9 +219,11 @@ class GoodnessOfFitResult:
     Attributes
     ----------
     kind : str
-        "exact" (KS and Cramér--von Mises) or "binned" (chi-square).
+        "exact" or "censored" (KS and Cramér--von Mises; of the
+        Kaplan--Meier estimate for censored data) or "binned" (chi-square).
     ks, ks_p_value, cvm, cvm_p_value : float
-        Statistics and parametric-bootstrap p-values (exact data; NaN else).
+        Statistics and parametric-bootstrap p-values (exact and censored
+        data; NaN else).
     chi2, df, chi2_p_value, chi2_bootstrap_p_value : float
         Pearson statistic, degrees of freedom, asymptotic and bootstrap
         p-values (binned data; NaN else or when not computed).
@@ -178,8 +251,8 @@ class GoodnessOfFitResult:
     replicates: dict = field(default_factory=dict, repr=False)
 
     def __str__(self):
-        if self.kind == "exact":
-            return (f"goodness of fit (exact data, {self.n_valid} bootstrap refits)\n"
+        if self.kind in ("exact", "censored"):
+            return (f"goodness of fit ({self.kind} data, {self.n_valid} bootstrap refits)\n"
                     f"  Kolmogorov-Smirnov D = {self.ks:.6g}, p = {self.ks_p_value:.4g}\n"
                     f"  Cramer-von Mises W2 = {self.cvm:.6g}, p = {self.cvm_p_value:.4g}")
         return (f"goodness of fit (binned data)\n  Pearson X2 = {self.chi2:.6g} on {self.df:g} df, "
@@ -201,8 +274,11 @@ def goodness_of_fit(model, *, n_bootstrap=199, random_state=None, n_threads=None
         A fitted model; the test uses the data it was fitted to.
     n_bootstrap : int, default 199
         Parametric-bootstrap replicates (each refitted with the model's K,
-        started at the fitted parameters and at the quantile start).  For
-        binned data 0 skips the bootstrap (asymptotic p-value only).
+        started at the fitted parameters and at the quantile start; with
+        per-observation entry times also at the excess starts of a fresh fit,
+        and finished by its Newton polish, see
+        :func:`expmix.inference.fit_many`).  For binned data 0 skips the
+        bootstrap (asymptotic p-value only).
     random_state : optional
         Seed of the replicates (default: the model's ``random_state``).
     n_threads : int or None
@@ -216,9 +292,10 @@ def goodness_of_fit(model, *, n_bootstrap=199, random_state=None, n_threads=None
     Raises
     ------
     ValueError
-        For data that are neither exact (with at most a common dead time)
-        nor a histogram: censored or per-row truncated data have no EDF
-        test here.
+        For data that are neither exact/right-censored (any truncation) nor
+        a histogram: general interval-censored data have no test here; also
+        for an observation set built by hand that does not record which
+        entry time belongs to which row.
     """
     from .mixture import ExponentialMixture
     if not isinstance(model, ExponentialMixture):
@@ -236,14 +313,17 @@ def goodness_of_fit(model, *, n_bootstrap=199, random_state=None, n_threads=None
     rng = _rng(model.random_state if random_state is None else random_state)
     nt = effective_n_threads(model.n_threads if n_threads is None else n_threads)
     trunc_ok = obs.trunc is None or _inf._dead_time(obs) is not None
-    exact_only = obs.right is None and obs.lower is None and obs.exact is not None
+    # exact and right-censored rows, any truncation whose rows are known
+    event_data = obs.lower is None and obs.exact is not None
     cells = _inf._histogram_cells(obs)
     starts = [(w, mu), lambda o: quantile_init_obs(o, K)]
     n_hint = sum(s[1].shape[0] for s in _inf._segments(obs))
-    if exact_only and trunc_ok:
+    if event_data:
         if n_bootstrap < 1:
-            raise ValueError("exact data need n_bootstrap >= 1 (the p-values are bootstrap ones)")
-        ks, cvm = _exact_stats(obs, w, mu)
+            raise ValueError("exact data need n_bootstrap >= 1 (censored ones too: the "
+                             "p-values are bootstrap ones)")
+        kind = "exact" if obs.right is None else "censored"
+        ks, cvm = _stats(obs, w, mu)          # (a ValueError if rows lack entry times)
         scheme = _inf._Scheme(obs)
         Tks, Tcvm = [], []
         chunk = _inf.replicate_chunk(n_hint)
@@ -255,11 +335,11 @@ def goodness_of_fit(model, *, n_bootstrap=199, random_state=None, n_threads=None
                               tol=float(model.tol), n_obs_hint=n_hint)
             for d, ll, wb, mb in zip(data, r["loglik"], r["w"], r["mu"]):
                 if np.isfinite(ll):
-                    a, b = _exact_stats(d, wb, mb)
+                    a, b = _stats(d, wb, mb)
                     Tks.append(a)
                     Tcvm.append(b)
             done += m
-        return GoodnessOfFitResult(kind="exact", ks=ks, ks_p_value=_p(Tks, ks), cvm=cvm,
+        return GoodnessOfFitResult(kind=kind, ks=ks, ks_p_value=_p(Tks, ks), cvm=cvm,
                                    cvm_p_value=_p(Tcvm, cvm), n_bootstrap=n_bootstrap,
                                    n_valid=len(Tks),
                                    replicates=dict(ks=np.asarray(Tks), cvm=np.asarray(Tcvm)))
@@ -296,7 +376,7 @@ def goodness_of_fit(model, *, n_bootstrap=199, random_state=None, n_threads=None
                                    chi2_bootstrap_p_value=_p(Tb, X2) if Tb else np.nan,
                                    observed=O, expected=E, n_bootstrap=n_bootstrap,
                                    n_valid=len(Tb), replicates=dict(chi2=np.asarray(Tb)))
-    raise ValueError("goodness_of_fit handles exact data (weights and a common dead time "
-                     "allowed) and binned data (a histogram); these data are "
-                     f"{'/'.join(obs.kinds) or 'of another kind'} (censored, general interval or "
-                     "per-observation truncated data have no test here)")
+    raise ValueError("goodness_of_fit handles exact and right-censored data (weights and "
+                     "entry times allowed) and binned data (a histogram, at most a common dead "
+                     f"time); these data are {'/'.join(obs.kinds) or 'of another kind'} (general "
+                     "interval-censored data have no test here)")

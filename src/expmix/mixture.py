@@ -1170,9 +1170,12 @@ def _bootstrap(self, n_bootstrap=999, *, method="nonparametric", random_state=No
 
     ``method="nonparametric"`` reweights the observations by multinomial
     counts; ``"parametric"`` draws data sets from the fitted model with the
-    same observation scheme (censoring times, bins, truncation).  Replicates
-    are fitted in parallel (one thread per fit, GIL released), started at the
-    estimate, components matched by order of rate.  Reproducible with
+    same observation scheme (censoring times, bins, truncation; with
+    per-observation entry times each row keeps its own, for any mix of
+    exact and censored rows).  Replicates are fitted in parallel (one thread
+    per fit, GIL released), started at the estimate (with per-observation
+    entry times also at the starts of a fresh fit, then polished as a fit
+    is), components matched by order of rate.  Reproducible with
     ``random_state`` (default: the estimator's) for any ``n_threads``.
     """
     from . import inference

@@ -257,7 +257,9 @@ def bootstrap_lrt(obs: Observations, model0: ExponentialMixture, model1: Exponen
     Data sets are drawn from ``model0`` with the observation scheme of
     ``obs``; each is fitted with K components (started at ``model0``) and
     with K1 (started at ``model1``, at ``model0`` with its heaviest component
-    split, at the quantile start and at ``n_kmeans`` k-means++ starts; the
+    split, at the quantile start and at ``n_kmeans`` k-means++ starts; with
+    per-observation entry times both fits also start at the excess starts of
+    a fresh fit and are polished, see :func:`expmix.inference.fit_many`; the
     best is kept).  The observed statistic is computed with the same starts
     (and the given fits), so that observed and replicate maxima are searched
     alike -- the test is only as good as that match.
