@@ -356,6 +356,51 @@ def fit_many(datasets, n_components, *, sample_weight=None, n_init=1, init="auto
                          accel=_ACCEL[acceleration], n_threads=n_threads)
 
     # ---- per (K, data set): best restart as ExponentialMixture; K by BIC --------
+    g = _group_best(out, W, M, n_grp, n_init)
+    bic = _group_bic(g, grp_k, total_w[grp_j])
+    return _select(n_data, ks, Kmax, grp_j, grp_k, g, bic, valid, status, strict, n_obs)
+
+
+def _group_best(out, W, M, n_grp, n_init):
+    """The best restart of each group of ``n_init`` consecutive problems, as
+    ExponentialMixture chooses it (errors and diverging rates set aside, the
+    first highest log-likelihood): dict of per-group arrays."""
+    st = out["status"].reshape(n_grp, n_init)
+    ll = out["loglik"].reshape(n_grp, n_init)
+    kind = out["degenerate_kind"].reshape(n_grp, n_init)
+    usable = (st >= 0) & (kind != 2)            # errors and diverging rates set aside
+    score = np.where(usable, ll, -np.inf)
+    pick = np.argmax(score, axis=1) if n_grp else np.zeros(0, np.int64)   # first best
+    has = usable.any(axis=1) if n_grp else np.zeros(0, bool)
+    best = np.arange(n_grp) * n_init + pick
+    st_best = out["status"][best] if n_grp else np.zeros(0, np.int32)
+    kind_best = out["degenerate_kind"][best] if n_grp else np.zeros(0, np.int32)
+    labels = np.empty(n_grp, dtype=object)
+    pairs = set(zip(st_best[has].tolist(), kind_best[has].tolist()))
+    for sv, kv in pairs:
+        labels[has & (st_best == sv) & (kind_best == kv)] = \
+            _STATUS.get(int(sv), str(sv)) + (" (empty component)" if kv == 1 else "")
+    for gi in np.flatnonzero(~has):     # rare: every restart failed
+        errs = st[gi][st[gi] < 0]
+        labels[gi] = "degenerate" if errs.shape[0] == 0 else \
+            "error: " + _ERRORS.get(int(errs[-1]), str(errs[-1]))
+    return dict(has=has, labels=labels, w=W[best], mu=M[best],
+                loglik=out["loglik"][best] if n_grp else np.zeros(0),
+                status=st_best, n_iter=out["n_iter"][best] if n_grp else np.zeros(0, np.int64))
+
+
+def _group_bic(g, grp_k, n):
+    """BIC of each group's best fit, -2 logL + (2K - 1) ln n (inf without one)."""
+    has = g["has"]
+    return np.where(has, -2.0 * g["loglik"] + (2 * grp_k - 1) * np.log(np.where(has, n, 1.0)),
+                    np.inf)
+
+
+def _select(n_data, ks, Kmax, grp_j, grp_k, g, bic, valid, status, strict, n_obs):
+    """K by BIC per data set (the smallest K wins ties, as select_components)
+    and the result arrays."""
+    n_grp = grp_j.shape[0]
+    has, labels, best_ll = g["has"], g["labels"], g["loglik"]
     res_w = np.full((n_data, Kmax), np.nan)
     res_mu = np.full((n_data, Kmax), np.nan)
     res_ll = np.full(n_data, np.nan)
@@ -365,28 +410,6 @@ def fit_many(datasets, n_components, *, sample_weight=None, n_init=1, init="auto
     res_iter = np.zeros(n_data, dtype=np.int64)
     table = {k: dict(log_likelihood=np.full(n_data, np.nan), bic=np.full(n_data, np.nan),
                      status=np.full(n_data, "skipped", dtype=object)) for k in ks}
-    st = out["status"].reshape(n_grp, n_init)
-    ll = out["loglik"].reshape(n_grp, n_init)
-    kind = out["degenerate_kind"].reshape(n_grp, n_init)
-    usable = (st >= 0) & (kind != 2)            # errors and diverging rates set aside
-    score = np.where(usable, ll, -np.inf)
-    pick = np.argmax(score, axis=1) if n_grp else np.zeros(0, np.int64)   # first best
-    has = usable.any(axis=1) if n_grp else np.zeros(0, bool)
-    best = np.arange(n_grp) * n_init + pick
-    best_ll = out["loglik"][best] if n_grp else np.zeros(0)
-    bic = np.where(has, -2.0 * best_ll + (2 * grp_k - 1) * np.log(np.where(has, total_w[grp_j], 1.0)),
-                   np.inf)
-    st_best = out["status"][best] if n_grp else np.zeros(0, np.int32)
-    kind_best = out["degenerate_kind"][best] if n_grp else np.zeros(0, np.int32)
-    labels = np.empty(n_grp, dtype=object)
-    pairs = set(zip(st_best[has].tolist(), kind_best[has].tolist()))
-    for sv, kv in pairs:
-        labels[has & (st_best == sv) & (kind_best == kv)] = \
-            _STATUS.get(int(sv), str(sv)) + (" (empty component)" if kv == 1 else "")
-    for g in np.flatnonzero(~has):     # rare: every restart failed
-        errs = st[g][st[g] < 0]
-        labels[g] = "degenerate" if errs.shape[0] == 0 else \
-            "error: " + _ERRORS.get(int(errs[-1]), str(errs[-1]))
     kidx = np.searchsorted(np.asarray(ks), grp_k)
     bic_mat = np.full((len(ks), n_data), np.inf)
     g_mat = np.full((len(ks), n_data), -1, dtype=np.int64)
@@ -412,16 +435,16 @@ def fit_many(datasets, n_components, *, sample_weight=None, n_init=1, init="auto
         js = js[grp_k[best_g[js]] == k]
         if js.shape[0] == 0:
             continue
-        ps = best[best_g[js]]
-        wv, mv = W[ps, :k], M[ps, :k]
+        ps = best_g[js]
+        wv, mv = g["w"][ps, :k], g["mu"][ps, :k]
         order = np.argsort(-mv, axis=1, kind="stable")
         res_w[js, :k] = np.take_along_axis(wv, order, axis=1) / wv.sum(axis=1, keepdims=True)
         res_mu[js, :k] = np.take_along_axis(mv, order, axis=1)
-        res_ll[js] = out["loglik"][ps]
-        res_bic[js] = bic[best_g[js]]
+        res_ll[js] = g["loglik"][ps]
+        res_bic[js] = bic[ps]
         res_k[js] = k
-        res_conv[js] = out["status"][ps] == 0
-        res_iter[js] = out["n_iter"][ps]
+        res_conv[js] = g["status"][ps] == 0
+        res_iter[js] = g["n_iter"][ps]
         status[js] = table[k]["status"][js]
     return FitManyResult(weights=res_w, rates=res_mu, log_likelihood=res_ll,
                          n_components=res_k, converged=res_conv, n_iter=res_iter, bic=res_bic,
