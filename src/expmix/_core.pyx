@@ -454,6 +454,7 @@ cdef int _segments(object vals, object wts, object offs, int64_t n_data, str nam
     cdef const double[::1] v
     cdef const double[::1] wv
     cdef const int64_t[::1] o
+    cdef int64_t j
     vp[0] = NULL
     wp[0] = NULL
     op[0] = NULL
