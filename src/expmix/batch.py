@@ -545,11 +545,13 @@ def _events(event_observed, ragged, offsets, n_values, bad):
 
 
 def _entries(entry, ragged, offsets, n_values, bad):
-    """Entry times parallel to the values (None: no truncation); a scalar is
-    a common dead time of every data set."""
+    """Entry times parallel to the values (None: no truncation; a scalar is
+    a common dead time of every data set), and per data set its entry as
+    given: None, a scalar, or "rows" (an array; as fit reads it)."""
     n_data = offsets.shape[0] - 1
+    given = [None] * n_data
     if entry is None:
-        return None
+        return None, given
     if isinstance(entry, (bool, np.bool_)):
         raise TypeError("entry must be a number, a list (one entry per data set) or an array, "
                         "got a bool")
@@ -557,12 +559,12 @@ def _entries(entry, ragged, offsets, n_values, bad):
         t = float(entry)
         if not np.isfinite(t) or t < 0:
             raise ValueError(f"entry must be a finite number >= 0, got {entry!r}")
-        return np.full(n_values, t)
+        return np.full(n_values, t), [t] * n_data
     e = _per_dataset(entry, "entry", ragged, n_data, n_values)
     if ragged:
         if e.dtype.kind not in "iuf":
             raise TypeError(f"entry must be numeric, got dtype {e.dtype}")
-        return np.ascontiguousarray(e, dtype=np.float64)
+        return np.ascontiguousarray(e, dtype=np.float64), ["rows"] * n_data
     t = np.zeros(n_values)
     for j, tj in enumerate(e):
         if tj is None:
@@ -575,7 +577,9 @@ def _entries(entry, ragged, offsets, n_values, bad):
             a = np.asarray(tj)
             if a.dtype.kind not in "iuf":
                 raise TypeError(f"entry[{j}] must be numeric, got dtype {a.dtype}")
+            given[j] = "rows"
             if a.ndim == 0:
+                given[j] = float(a)
                 a = np.full(n_j, float(a))
             elif a.ndim == 2 and a.shape[1] == 1:
                 a = a[:, 0]
@@ -588,7 +592,7 @@ def _entries(entry, ragged, offsets, n_values, bad):
             bad.setdefault(j, str(err))
             continue
         t[offsets[j]:offsets[j + 1]] = a
-    return t
+    return t, given
 
 
 def _fit_many_observations(datasets, ks, *, sample_weight, event_observed, entry, n_init,
@@ -616,7 +620,7 @@ def _fit_many_observations(datasets, ks, *, sample_weight, event_observed, entry
     n_values = values.shape[0]
     bad: Dict[int, str] = {}
     ev = _events(event_observed, ragged, offsets, n_values, bad)
-    tr = _entries(entry, ragged, offsets, n_values, bad)
+    tr, t_given = _entries(entry, ragged, offsets, n_values, bad)
     Kmax = ks[-1]
     n_obs = np.diff(offsets)
     c_starts = n_init == 1 and init in ("auto", "quantile")
@@ -637,7 +641,10 @@ def _fit_many_observations(datasets, ks, *, sample_weight, event_observed, entry
         t0 = np.zeros(n_values) if tr is None else tr
         if tr is not None:
             n_bad += _count(~(np.isfinite(tr) & (tr >= 0)))
-            n_bad += _count(np.where(evm, tr >= values, tr > values))
+            # per-row entries: an event after its entry, a censoring time at or
+            # after it; a scalar (or None) entry t: only t > 0 is checked
+            as_rows = np.repeat(np.array([isinstance(g, str) for g in t_given], bool), n_obs)
+            n_bad += _count((as_rows | (tr > 0)) & np.where(evm, tr >= values, tr > values))
         n_exposed = _count((values > t0) & wpos)
         n_bounded = _count(evm & wpos)
     invalid = (n_obs == 0) | (n_bad > 0) | (n_exposed == 0) | (n_bounded == 0) | \
@@ -648,6 +655,9 @@ def _fit_many_observations(datasets, ks, *, sample_weight, event_observed, entry
 
     def piece(a, j):
         return None if a is None else a[offsets[j]:offsets[j + 1]]
+
+    def entry_of(j):        # as the user gave it (a scalar stays a scalar)
+        return piece(tr, j) if isinstance(t_given[j], str) else t_given[j]
 
     def reject(j, msg):
         status[j] = "invalid: " + msg
@@ -664,7 +674,7 @@ def _fit_many_observations(datasets, ks, *, sample_weight, event_observed, entry
             reject(j, f"datasets[{j}] is empty: at least one observation is needed")
             continue
         try:
-            from_samples(piece(values, j), piece(weights, j), piece(ev, j), piece(tr, j))
+            from_samples(piece(values, j), piece(weights, j), piece(ev, j), entry_of(j))
         except ValueError as err:
             reject(j, _name_message(str(err), j))
             continue
@@ -736,7 +746,7 @@ def _fit_many_observations(datasets, ks, *, sample_weight, event_observed, entry
     slow_obs = {}
     for j in slow_j:
         try:
-            o = from_samples(piece(values, j), piece(weights, j), piece(ev, j), piece(tr, j))
+            o = from_samples(piece(values, j), piece(weights, j), piece(ev, j), entry_of(j))
         except ValueError as err:       # (the checks above should have caught it)
             reject(j, _name_message(str(err), j))
             valid[j] = slow[j] = False
