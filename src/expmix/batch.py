@@ -4,6 +4,10 @@ All fits (every data set x candidate K x restart) are one call into C, spread
 over threads without the GIL, each fit single-threaded (csrc/batch.c).  With
 the default single deterministic start the start itself is computed in C, in
 the worker threads (csrc/init.c); only random restarts are drawn in Python.
+Censored data sets and data sets with a dead time take the same single C
+call (csrc/batch.c, em_fit_many_data: one em_data per data set over shared
+segment buffers); per-observation entry times add the estimator's Python
+starts and Newton polish around it (see _fit_many_observations).
 """
 from __future__ import annotations
 
@@ -54,6 +58,14 @@ class FitManyResult:
     table : dict
         Per candidate K (keys): arrays of shape (n_datasets,) with
         ``log_likelihood``, ``bic`` and ``status`` of that K's best restart.
+    observed_weights : ndarray, shape (n_datasets, K_max)
+        Weights of the components among the observations above the data
+        set's dead time, w_k e^{-mu_k t} / S(t) (the estimator's
+        ``observed_weights_``): equal to ``weights`` without truncation, NaN
+        for per-observation entry times.
+    entry : ndarray, shape (n_datasets,)
+        The data set's common dead time (the estimator's ``entry_``): 0.0
+        without truncation, NaN for per-observation entry times.
     """
 
     weights: np.ndarray
@@ -197,7 +209,8 @@ def fit_many(datasets, n_components, *, sample_weight=None, event_observed=None,
     Parameters
     ----------
     datasets : list of 1-D arrays, or a pair ``(values, offsets)``
-        The data sets (non-negative, finite exact observations).  Ragged form:
+        The data sets (non-negative, finite observations: exact values, or
+        right-censoring times where ``event_observed`` is False).  Ragged form:
         ``values`` holds all data sets one after the other and data set ``j`` is
         ``values[offsets[j]:offsets[j+1]]``; ``offsets`` is an integer array of
         length n_datasets + 1 starting at 0 and ending at ``len(values)``.  (A
@@ -211,6 +224,23 @@ def fit_many(datasets, n_components, *, sample_weight=None, event_observed=None,
     sample_weight : None, list of arrays (or None entries), or 1-D array
         Weights per observation: a list parallel to ``datasets``, or for the
         ragged form one array parallel to ``values``.
+    event_observed : None, list of bool arrays (or None entries), or 1-D array
+        Right censoring, as in :meth:`ExponentialMixture.fit`: False marks a
+        value as a censoring time (the event happened later, e.g. at the end
+        of the recording or of the test).  A list parallel to ``datasets``
+        (None: every event of that data set observed), or for the ragged form
+        one array parallel to ``values``.
+    entry : None, float, list of floats / arrays / None, or 1-D array
+        Left truncation, as in :meth:`ExponentialMixture.fit` (lifelines'
+        convention: an observation is seen only because ``X[i] > entry[i]``;
+        a censored value may equal its entry time).  A scalar is a dead time
+        common to every data set; a list gives per data set a dead time, an
+        array of entry times, or None; the ragged form takes one array
+        parallel to ``values``.  A data set whose entry times are all equal
+        (a dead time) is fitted exactly through memorylessness on the data
+        measured from it, in the one C call; per-observation entry times get
+        the estimator's extra starts and Newton polish in Python, data set by
+        data set (their EM iterations still run in the one C call).
     n_init, init, tol, max_iter, acceleration
         As in :class:`ExponentialMixture` (per data set and per K).  With
         ``n_init=1`` and ``init`` "auto" or "quantile" (the default) the
@@ -231,13 +261,28 @@ def fit_many(datasets, n_components, *, sample_weight=None, event_observed=None,
     strict : bool, default False
         If True, raise ``ValueError`` naming the first invalid or unfittable
         data set; if False, report it in ``status`` and fill its row with NaN.
+        With ``event_observed``/``entry`` a data set is invalid for the
+        reasons :meth:`ExponentialMixture.fit` rejects it (an event at or
+        below its entry time, every observation censored, NaN entry times,
+        flags or entry times of the wrong length, ...), and the message
+        names ``datasets[j]``, ``entry[j]`` or ``event_observed[j]``.  An
+        argument of the wrong form as a whole (a list of the wrong length, a
+        ragged array not parallel to ``values``, a negative scalar entry)
+        raises whatever ``strict``.
 
     Returns
     -------
     FitManyResult
         Arrays with one row per data set: ``weights``, ``rates``
         (n_datasets x max K, NaN-padded), ``log_likelihood``,
-        ``n_components``, ``converged``, ``n_iter``, ``bic``, ``status``.
+        ``n_components``, ``converged``, ``n_iter``, ``bic``, ``status``,
+        ``observed_weights``, ``entry``.  With censoring or truncation the
+        log-likelihood is that of the data as observed (survival terms,
+        division by S(entry)), ``weights`` describe the untruncated
+        population and BIC's n is the number of observations (each censored
+        or truncated one counts once), as for the estimator's ``bic_``.
+        Results equal ``ExponentialMixture(K, random_state=child_j).fit(
+        datasets[j], event_observed=..., entry=...)`` bit for bit.
 
     Examples
     --------
@@ -247,6 +292,12 @@ def fit_many(datasets, n_components, *, sample_weight=None, event_observed=None,
     >>> res = expmix.fit_many(data, 1, random_state=0)
     >>> res.rates.shape
     (100, 1)
+    >>> x = [rng.exponential(1.0, 300) + 0.1 for _ in range(10)]    # dead time 0.1
+    >>> ev = [xi < 2.0 for xi in x]                                 # recording ends at 2
+    >>> res = expmix.fit_many([np.minimum(xi, 2.0) for xi in x], 1, event_observed=ev,
+    ...                       entry=0.1, random_state=0)
+    >>> bool(np.all(np.abs(res.rates[:, 0] - 1.0) < 0.3))
+    True
     """
     ks = _candidates(n_components)
     # the estimator's own validation of the options (same messages)
