@@ -338,3 +338,14 @@ def test_exact_zeros_with_no_or_scalar_entry_are_valid():
     assert r.status[2].startswith("invalid: entry[2][0] = 0.0 is not below datasets[2][0]")
     with pytest.raises(ValueError, match="not below"):
         ExponentialMixture(1).fit(x, event_observed=e, entry=np.zeros(5))
+
+
+def test_weights_summing_past_float64_max_are_reported():
+    x = np.array([1.0, 2.0, 3.0])
+    e = np.array([True, False, True])
+    r = fit_many([x, x], 1, sample_weight=[np.ones(3), np.full(3, 1e308)],
+                 event_observed=[e, e])
+    assert r.ok[0] and not r.ok[1]
+    assert r.status[1].startswith("invalid: sample_weight[1]: the weights sum to more than")
+    with pytest.raises(ValueError, match="weights sum"):
+        ExponentialMixture(1).fit(x, sample_weight=np.full(3, 1e308), event_observed=e)

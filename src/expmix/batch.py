@@ -14,7 +14,7 @@ from __future__ import annotations
 import numbers
 from dataclasses import dataclass, field
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 import numpy as np
 
@@ -600,7 +600,7 @@ def _entries(entry, ragged, offsets, n_values, bad):
     a common dead time of every data set), and per data set its entry as
     given: None, a scalar, or "rows" (an array; as fit reads it)."""
     n_data = offsets.shape[0] - 1
-    given = [None] * n_data
+    given: List[Any] = [None] * n_data
     if entry is None:
         return None, given
     if isinstance(entry, (bool, np.bool_)):
@@ -616,7 +616,7 @@ def _entries(entry, ragged, offsets, n_values, bad):
         if e.dtype.kind not in "iuf":
             raise TypeError(f"entry must be numeric, got dtype {e.dtype}")
         return np.ascontiguousarray(e, dtype=np.float64), ["rows"] * n_data
-    t = np.zeros(n_values)
+    t_all = np.zeros(n_values)
     for j, tj in enumerate(e):
         if tj is None:
             continue
@@ -642,8 +642,8 @@ def _entries(entry, ragged, offsets, n_values, bad):
         except (TypeError, ValueError) as err:
             bad.setdefault(j, str(err))
             continue
-        t[offsets[j]:offsets[j + 1]] = a
-    return t, given
+        t_all[offsets[j]:offsets[j + 1]] = a
+    return t_all, given
 
 
 def _fit_many_observations(datasets, ks, *, sample_weight, event_observed, entry, n_init,
@@ -716,8 +716,7 @@ def _fit_many_observations(datasets, ks, *, sample_weight, event_observed, entry
         if strict:
             raise ValueError(msg)
 
-    for j in np.flatnonzero(invalid):
-        j = int(j)
+    for j in (int(i) for i in np.flatnonzero(invalid)):
         if j in bad:
             reject(j, bad[j])
             continue
@@ -774,14 +773,14 @@ def _fit_many_observations(datasets, ks, *, sample_weight, event_observed, entry
         right_w = None if weights is None else weights[~ev]
     if weights is not None:
         with np.errstate(over="ignore"):
-            for j in np.flatnonzero(simple):    # as Observations.total_weight
+            for j in (int(i) for i in np.flatnonzero(simple)):  # as Observations.total_weight
                 tot = 0.0
                 for seg, off in ((exact_w, eoff), (right_w, roff)):
-                    if seg is not None and off[j + 1] > off[j]:
+                    if seg is not None and off is not None and off[j + 1] > off[j]:
                         tot += float(np.sum(seg[off[j]:off[j + 1]]))
                 total_w[j] = tot
-        for j in np.flatnonzero(simple & ~np.isfinite(total_w)):
-            reject(int(j), f"sample_weight[{j}]: the weights sum to more than the largest "
+        for j in (int(i) for i in np.flatnonzero(simple & ~np.isfinite(total_w))):
+            reject(j, f"sample_weight[{j}]: the weights sum to more than the largest "
                            "float64 (1.8e308); divide them by a common factor")
             valid[j] = simple[j] = False
 
@@ -821,12 +820,12 @@ def _fit_many_observations(datasets, ks, *, sample_weight, event_observed, entry
                                                     for q, _ in parts], dtype=np.int64)
         vals = [np.zeros(0) if base is None else base] + \
             [q for q, _ in parts if q is not None]
-        ws = None
         if weights is not None:
             ws = [np.zeros(0) if base is None else base_w] + \
                 [(np.ones(q.shape[0]) if w is None else w) for q, w in parts if q is not None]
-            ws = np.ascontiguousarray(np.concatenate(ws), dtype=np.float64)
-        return np.ascontiguousarray(np.concatenate(vals), dtype=np.float64), ws, off
+            return (np.ascontiguousarray(np.concatenate(vals), dtype=np.float64),
+                    np.ascontiguousarray(np.concatenate(ws), dtype=np.float64), off)
+        return np.ascontiguousarray(np.concatenate(vals), dtype=np.float64), None, off
 
     so = [slow_obs[j][1] for j in slow_j]
     E, Ew, Eo = cat(exact, exact_w, eoff, [(o.exact, o.exact_w) for o in so])
@@ -838,17 +837,17 @@ def _fit_many_observations(datasets, ks, *, sample_weight, event_observed, entry
             max_iter_per[cidx[j]] = min(int(max_iter), TRUNCATION_EM_MAX_ITER)
 
     # ---- the problem table: simple groups (n_init each), then the others ----
-    children = None
+    children: List[Any] = []
     if not c_starts or slow_j:
         children = (random_state if isinstance(random_state, np.random.SeedSequence)
                     else np.random.SeedSequence(random_state)).spawn(n_data)
-    sg_j, sg_k = [], []
+    sg_jl, sg_kl = [], []
     for k in ks:
         js = np.flatnonzero(simple & (n_obs >= k))
-        sg_j.append(js)
-        sg_k.append(np.full(js.shape[0], k, dtype=np.int64))
-    sg_j = np.concatenate(sg_j).astype(np.int64) if sg_j else np.zeros(0, np.int64)
-    sg_k = np.concatenate(sg_k).astype(np.int64) if sg_k else np.zeros(0, np.int64)
+        sg_jl.append(js)
+        sg_kl.append(np.full(js.shape[0], k, dtype=np.int64))
+    sg_j = np.concatenate(sg_jl).astype(np.int64)
+    sg_k = np.concatenate(sg_kl).astype(np.int64)
     n_sg = sg_j.shape[0]
     slow_groups = [(j, k) for k in ks for j in slow_j if n_obs[j] >= k]
     slow_starts = []
@@ -900,7 +899,7 @@ def _fit_many_observations(datasets, ks, *, sample_weight, event_observed, entry
               n_iter=np.zeros(n_slow, np.int64))
     for gi, ((j, k), (a, b)) in enumerate(zip(slow_groups, slow_rows)):
         o, of, s_data, ll_shift = slow_obs[j]
-        runs = []
+        runs: List[Dict[str, Any]] = []
         for q in range(a, b):
             runs.append(dict(w=W[q, :k].copy(), mu=M[q, :k].copy(),
                              status=int(out["status"][q]), n_iter=int(out["n_iter"][q]),
@@ -939,7 +938,7 @@ def _fit_many_observations(datasets, ks, *, sample_weight, event_observed, entry
 
     # ---- a common dead time: the weights of the population below it --------
     observed = res.weights.copy()
-    for j in np.flatnonzero((dt > 0) & (res.n_components > 0)):
+    for j in (int(i) for i in np.flatnonzero((dt > 0) & (res.n_components > 0))):
         k = int(res.n_components[j])
         w_obs = res.weights[j, :k]
         with np.errstate(divide="ignore"):
