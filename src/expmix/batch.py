@@ -676,10 +676,12 @@ def _fit_many_observations(datasets, ks, *, sample_weight, event_observed, entry
     n_obs = np.diff(offsets)
     c_starts = n_init == 1 and init in ("auto", "quantile")
 
+    csum = np.zeros(n_values + 1, np.int64)
+
     def _count(mask):
-        idx = np.flatnonzero(mask)
-        return np.bincount(np.searchsorted(offsets, idx, side="right") - 1,
-                           minlength=n_data)[:n_data]
+        """True entries of a mask parallel to the values, per data set."""
+        np.cumsum(mask, out=csum[1:])
+        return csum[offsets[1:]] - csum[offsets[:-1]]
 
     # ---- validation on the whole buffers; messages of fit() where wrong ------
     with np.errstate(invalid="ignore"):
@@ -743,10 +745,10 @@ def _fit_many_observations(datasets, ks, *, sample_weight, event_observed, entry
         dt[nonempty] = np.where(valid[nonempty] & (tmin > 0), tmin, 0.0)
         dt_row = np.repeat(dt, n_obs)
         n_pairs = _count(t0 > dt_row)
-        shifted = values.copy()
-        rows = dt_row > 0
-        if rows.any():
-            shifted[rows] = np.maximum(np.subtract(values[rows], dt_row[rows]), 0.0)
+        # x - t, clipped at 0, where t > 0 (the operations of
+        # Observations.shifted); x - 0.0 is x bit for bit elsewhere
+        shifted = np.subtract(values, dt_row)
+        np.maximum(shifted, 0.0, out=shifted, where=dt_row > 0)
     else:
         shifted = values
     extreme = np.zeros(n_data, bool)
@@ -938,14 +940,16 @@ def _fit_many_observations(datasets, ks, *, sample_weight, event_observed, entry
 
     # ---- a common dead time: the weights of the population below it --------
     observed = res.weights.copy()
-    for j in (int(i) for i in np.flatnonzero((dt > 0) & (res.n_components > 0))):
-        k = int(res.n_components[j])
-        w_obs = res.weights[j, :k]
+    # (the operations of ExponentialMixture._fit_dead_time, row by row)
+    for k in ks:
+        js = np.flatnonzero((dt > 0) & (res.n_components == k))
+        if js.shape[0] == 0:
+            continue
         with np.errstate(divide="ignore"):
-            a = np.log(w_obs) + res.rates[j, :k] * float(dt[j])
-        a -= a.max()
+            a = np.log(res.weights[js, :k]) + res.rates[js, :k] * dt[js, None]
+        a -= a.max(axis=1, keepdims=True)
         w = np.exp(a)
-        res.weights[j, :k] = w / w.sum()
+        res.weights[js, :k] = w / w.sum(axis=1, keepdims=True)
     observed[slow & (n_pairs > 0)] = np.nan     # per-observation entry times
     res.observed_weights = observed
     res.entry = np.where(slow & (n_pairs > 0), np.nan, dt)
