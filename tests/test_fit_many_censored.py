@@ -349,3 +349,51 @@ def test_weights_summing_past_float64_max_are_reported():
     assert r.status[1].startswith("invalid: sample_weight[1]: the weights sum to more than")
     with pytest.raises(ValueError, match="weights sum"):
         ExponentialMixture(1).fit(x, sample_weight=np.full(3, 1e308), event_observed=e)
+
+
+def test_core_fit_many_data_equals_single_c_fits():
+    """The C entry point (em_fit_many_data via _core.fit_many_data): each
+    problem equals _core.fit of its em_data (exact, right-censored and
+    truncation segments), with the per-data-set max_iter."""
+    from expmix import _core
+    from expmix.observations import from_samples
+    rng = np.random.default_rng(21)
+    obs = []
+    for j in range(4):
+        t = rng.uniform(0, 0.3, 150)
+        x = t + rng.exponential(rng.uniform(0.2, 2.0), 150)
+        c = t + 1.5
+        obs.append(from_samples(np.minimum(x, c), None, x < c, t))
+
+    def ragged(attr):
+        parts = [getattr(o, attr) for o in obs]
+        off = np.concatenate(([0], np.cumsum([0 if p is None else p.shape[0] for p in parts])))
+        return np.concatenate([p for p in parts if p is not None]), None, off.astype(np.int64)
+
+    E, R, T = ragged("exact"), ragged("right"), ragged("trunc")
+    max_iter = np.array([5, 50, 0, 1000], np.int64)
+    P = 8
+    idx = np.repeat(np.arange(4), 2).astype(np.int64)
+    W0 = np.tile([[0.5, 0.5]], (P, 1))
+    M0 = np.tile([[3.0, 0.5]], (P, 1))
+    W0[1::2] = np.nan                        # the odd problems ask for the C quantile start
+    W, M = W0.copy(), M0.copy()
+    out = _core.fit_many_data(4, *E, *R, *T, max_iter, idx, np.full(P, 2, np.intc), W, M,
+                              accel=1, n_threads=2)
+    for p in range(P):
+        o = obs[idx[p]]
+        if p % 2:
+            w, mu = _core.init_quantile(o, 2)
+        else:
+            w, mu = W0[p].copy(), M0[p].copy()
+        r = _core.fit(o, w, mu, max_iter=int(max_iter[idx[p]]), accel=1, history=False,
+                      scale=_core.data_scale(o))
+        assert np.array_equal(w, W[p]) and np.array_equal(mu, M[p])
+        assert r["loglik"] == out["loglik"][p] and r["n_iter"] == out["n_iter"][p]
+    assert out["n_iter"][4] == 0 and out["n_iter"][0] <= 5
+    with pytest.raises(ValueError, match="invalid argument"):
+        _core.fit_many_data(4, *E, *R, *T, np.array([1, 1, -1, 1], np.int64), idx,
+                            np.full(P, 2, np.intc), W0.copy(), M0.copy())
+    with pytest.raises(ValueError, match="offsets"):
+        _core.fit_many_data(3, *E, *R, *T, None, idx, np.full(P, 2, np.intc), W0.copy(),
+                            M0.copy())
