@@ -10,6 +10,11 @@
  * set, exactly as a single fit computes it.  A problem whose start has a NaN
  * first weight starts from em_init_quantile of its data set, computed in the
  * worker thread (the same function a single fit calls through the facade).
+ *
+ * em_fit_many_data is the same loop over one em_data per data set (any
+ * observation kinds: the censored and truncated data sets of fit_many, as
+ * views over concatenated segment buffers) with an optional max_iter per
+ * data set.
  */
 #include "em_internal.h"
 #include "em_batch.h"
@@ -17,6 +22,39 @@
 
 #include <math.h>
 #include <string.h>
+
+/* One problem: the quantile start when asked for (NaN first weight), then the
+ * fit, single-threaded, with the data set's own divergence scale. */
+static void fit_problem(const em_data *d, int K, double *w, double *mu,
+                        const em_options *opt, int64_t max_iter, em_result *r)
+{
+    em_options o = *opt;
+    o.n_threads = 1;
+    o.interrupt = NULL;
+    o.max_iter = max_iter;
+    o.scale = em_data_scale(d);
+    r->history = NULL;
+    if (isnan(w[0])) {
+        const int st = em_init_quantile(d, K, w, mu);
+        if (st != EM_OK) {
+            memset(r, 0, sizeof(*r));
+            r->status = st;
+            r->degenerate_component = -1;
+            return;
+        }
+    }
+    em_fit(d, K, w, mu, &o, r);
+}
+
+static int check_problems(int64_t n_data, int64_t n_problems, const int64_t *data_index,
+                          const int *n_comp, int stride)
+{
+    for (int64_t p = 0; p < n_problems; p++)
+        if (data_index[p] < 0 || data_index[p] >= n_data || n_comp[p] < 1 || n_comp[p] > stride ||
+            n_comp[p] > EM_MAX_COMPONENTS)
+            return EM_ERR_ARGUMENT;
+    return EM_OK;
+}
 
 int em_fit_many(int64_t n_data, const double *values, const double *weights,
                 const int64_t *offsets, int64_t n_problems, const int64_t *data_index,
@@ -31,10 +69,8 @@ int em_fit_many(int64_t n_data, const double *values, const double *weights,
     for (int64_t j = 0; j < n_data; j++)
         if (offsets[j + 1] < offsets[j]) return EM_ERR_ARGUMENT;
     if (offsets[n_data] > 0 && !values) return EM_ERR_ARGUMENT;
-    for (p = 0; p < n_problems; p++)
-        if (data_index[p] < 0 || data_index[p] >= n_data || n_comp[p] < 1 || n_comp[p] > stride ||
-            n_comp[p] > EM_MAX_COMPONENTS)
-            return EM_ERR_ARGUMENT;
+    if (check_problems(n_data, n_problems, data_index, n_comp, stride) != EM_OK)
+        return EM_ERR_ARGUMENT;
     if ((int64_t)n_threads > n_problems) n_threads = (int)n_problems;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(dynamic, 1) num_threads(n_threads) if (n_threads > 1)
@@ -42,27 +78,39 @@ int em_fit_many(int64_t n_data, const double *values, const double *weights,
     for (p = 0; p < n_problems; p++) {
         const int64_t j = data_index[p];
         em_data d;
-        em_options o = *opt;
         memset(&d, 0, sizeof(d));
         d.n_exact = offsets[j + 1] - offsets[j];
         d.exact = d.n_exact > 0 ? values + offsets[j] : NULL;
         d.exact_w = d.n_exact > 0 && weights ? weights + offsets[j] : NULL;
-        o.n_threads = 1;
-        o.interrupt = NULL;
-        o.scale = em_data_scale(&d);
-        results[p].history = NULL;
-        if (isnan(w[(size_t)p * (size_t)stride])) {
-            const int st = em_init_quantile(&d, n_comp[p], w + (size_t)p * (size_t)stride,
-                                            mu + (size_t)p * (size_t)stride);
-            if (st != EM_OK) {
-                memset(&results[p], 0, sizeof(results[p]));
-                results[p].status = st;
-                results[p].degenerate_component = -1;
-                continue;
-            }
-        }
-        em_fit(&d, n_comp[p], w + (size_t)p * (size_t)stride, mu + (size_t)p * (size_t)stride,
-               &o, &results[p]);
+        fit_problem(&d, n_comp[p], w + (size_t)p * (size_t)stride,
+                    mu + (size_t)p * (size_t)stride, opt, opt->max_iter, &results[p]);
+    }
+    return EM_OK;
+}
+
+int em_fit_many_data(int64_t n_data, const em_data *data, const int64_t *max_iter,
+                     int64_t n_problems, const int64_t *data_index, const int *n_comp,
+                     int stride, double *w, double *mu, const em_options *opt,
+                     em_result *results, int n_threads)
+{
+    int64_t p;
+    if (n_data < 0 || n_problems < 0 || !opt || n_threads < 1 || stride < 1) return EM_ERR_ARGUMENT;
+    if (n_problems == 0) return EM_OK;
+    if (!data || !data_index || !n_comp || !w || !mu || !results) return EM_ERR_ARGUMENT;
+    if (check_problems(n_data, n_problems, data_index, n_comp, stride) != EM_OK)
+        return EM_ERR_ARGUMENT;
+    if (max_iter)
+        for (int64_t j = 0; j < n_data; j++)
+            if (max_iter[j] < 0) return EM_ERR_ARGUMENT;
+    if ((int64_t)n_threads > n_problems) n_threads = (int)n_problems;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1) num_threads(n_threads) if (n_threads > 1)
+#endif
+    for (p = 0; p < n_problems; p++) {
+        const int64_t j = data_index[p];
+        fit_problem(&data[j], n_comp[p], w + (size_t)p * (size_t)stride,
+                    mu + (size_t)p * (size_t)stride, opt, max_iter ? max_iter[j] : opt->max_iter,
+                    &results[p]);
     }
     return EM_OK;
 }

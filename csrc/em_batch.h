@@ -29,6 +29,19 @@ int em_fit_many(int64_t n_data, const double *values, const double *weights,
                 const int *n_comp, int stride, double *w, double *mu,
                 const em_options *opt, em_result *results, int n_threads);
 
+/* The same as em_fit_many over one em_data per data set (data[0..n_data-1],
+ * any observation kinds, e.g. views of per-data-set segments of shared
+ * buffers): problem p fits data[data_index[p]].  max_iter: NULL (use
+ * opt->max_iter) or one value >= 0 per data set (fits with per-observation
+ * truncation cap EM's iterations before a Newton polish).  The quantile start
+ * (NaN first weight) and the scale are those of data[j], as a single fit of
+ * that em_data computes them.  Returns EM_OK or EM_ERR_ARGUMENT; per-problem
+ * status in results[p].status. */
+int em_fit_many_data(int64_t n_data, const em_data *data, const int64_t *max_iter,
+                     int64_t n_problems, const int64_t *data_index, const int *n_comp,
+                     int stride, double *w, double *mu, const em_options *opt,
+                     em_result *results, int n_threads);
+
 #ifdef __cplusplus
 }
 #endif

@@ -377,6 +377,10 @@ cdef extern from "em_batch.h" nogil:
                     const int64_t *offsets, int64_t n_problems, const int64_t *data_index,
                     const int *n_comp, int stride, double *w, double *mu,
                     const em_options *opt, em_result *results, int n_threads)
+    int em_fit_many_data(int64_t n_data, const em_data *data, const int64_t *max_iter,
+                         int64_t n_problems, const int64_t *data_index, const int *n_comp,
+                         int stride, double *w, double *mu, const em_options *opt,
+                         em_result *results, int n_threads)
 
 
 def fit_many(const double[::1] values, weights, const int64_t[::1] offsets,
@@ -441,6 +445,127 @@ def fit_many(const double[::1] values, weights, const int64_t[::1] offsets,
             out["degenerate_kind"][i] = r[i].degenerate_kind
     finally:
         free(r)
+    return out
+
+
+cdef int _segments(object vals, object wts, object offs, int64_t n_data, str name,
+                   const double **vp, const double **wp, const int64_t **op) except -1:
+    """Pointers of one ragged segment (values, weights or None, offsets)."""
+    cdef const double[::1] v
+    cdef const double[::1] wv
+    cdef const int64_t[::1] o
+    cdef int64_t j
+    vp[0] = NULL
+    wp[0] = NULL
+    op[0] = NULL
+    if vals is None:
+        return 0
+    v = vals
+    o = offs
+    if o.shape[0] != n_data + 1 or o[0] != 0 or o[n_data] != v.shape[0]:
+        raise ValueError(f"{name}: offsets must have n_datasets + 1 entries from 0 to "
+                         f"len({name})")
+    for j in range(n_data):
+        if o[j + 1] < o[j]:
+            raise ValueError(f"{name}: offsets must be non-decreasing")
+    if wts is not None:
+        wv = wts
+        if wv.shape[0] != v.shape[0]:
+            raise ValueError(f"{name}: weights must have the length of the values")
+        if wv.shape[0] > 0:
+            wp[0] = &wv[0]
+    if v.shape[0] > 0:
+        vp[0] = &v[0]
+    op[0] = &o[0]
+    return 0
+
+
+def fit_many_data(int64_t n_data, exact, exact_w, exact_off, right, right_w, right_off,
+                  trunc, trunc_w, trunc_off, max_iter_per, const int64_t[::1] data_index,
+                  const int[::1] n_comp, double[:, ::1] w, double[:, ::1] mu, *,
+                  int64_t max_iter=1000, double tol=1e-10, int accel=1,
+                  double weight_floor=1e-12, double rate_ceiling=1e14, int n_threads=1):
+    """Fit P problems over ragged data of several observation kinds in one
+    call into C, without the GIL (csrc/batch.c, em_fit_many_data).
+
+    Each segment kind (exact, right-censored, truncation pairs) is a triple
+    (values, weights or None, offsets of n_data + 1 entries) or (None, None,
+    None); data set j is the j-th slice of every segment.  max_iter_per: None
+    or an int64 array of n_data per-data-set iteration caps.  Otherwise as
+    :func:`fit_many`.
+    """
+    cdef int64_t P = data_index.shape[0], i, j
+    cdef int stride = w.shape[1]
+    cdef const double *ev
+    cdef const double *ew
+    cdef const int64_t *eo
+    cdef const double *rv
+    cdef const double *rw
+    cdef const int64_t *ro
+    cdef const double *tv
+    cdef const double *tw
+    cdef const int64_t *to
+    cdef const int64_t[::1] mi
+    cdef const int64_t *mip = NULL
+    cdef em_options o
+    cdef em_data *d = NULL
+    cdef em_result *r = NULL
+    cdef int st
+    if n_data < 0:
+        raise ValueError("n_data must be >= 0")
+    if n_comp.shape[0] != P or w.shape[0] != P or mu.shape[0] != P or mu.shape[1] != stride:
+        raise ValueError("data_index, n_comp, w and mu must describe the same problems")
+    _segments(exact, exact_w, exact_off, n_data, "exact", &ev, &ew, &eo)
+    _segments(right, right_w, right_off, n_data, "right", &rv, &rw, &ro)
+    _segments(trunc, trunc_w, trunc_off, n_data, "trunc", &tv, &tw, &to)
+    if max_iter_per is not None:
+        mi = max_iter_per
+        if mi.shape[0] != n_data:
+            raise ValueError("max_iter_per must have one entry per data set")
+        if n_data > 0:
+            mip = &mi[0]
+    _options(&o, max_iter, tol, 1, accel, weight_floor, rate_ceiling, 1.0)
+    out = {k: np.zeros(P, dtype=t) for k, t in (
+        ("status", np.int32), ("n_iter", np.int64), ("loglik", np.float64),
+        ("weight", np.float64), ("degenerate_component", np.int32),
+        ("degenerate_kind", np.int32))}
+    if P == 0:
+        return out
+    d = <em_data *>malloc((n_data if n_data > 0 else 1) * sizeof(em_data))
+    r = <em_result *>malloc(P * sizeof(em_result))
+    if d == NULL or r == NULL:
+        free(d); free(r)
+        raise MemoryError("fit_many: cannot allocate the problem table")
+    try:
+        memset(r, 0, P * sizeof(em_result))
+        memset(d, 0, (n_data if n_data > 0 else 1) * sizeof(em_data))
+        for j in range(n_data):
+            if eo != NULL and eo[j + 1] > eo[j]:
+                d[j].n_exact = eo[j + 1] - eo[j]
+                d[j].exact = ev + eo[j]
+                d[j].exact_w = ew + eo[j] if ew != NULL else NULL
+            if ro != NULL and ro[j + 1] > ro[j]:
+                d[j].n_right = ro[j + 1] - ro[j]
+                d[j].right = rv + ro[j]
+                d[j].right_w = rw + ro[j] if rw != NULL else NULL
+            if to != NULL and to[j + 1] > to[j]:
+                d[j].n_trunc = to[j + 1] - to[j]
+                d[j].trunc = tv + to[j]
+                d[j].trunc_w = tw + to[j] if tw != NULL else NULL
+        with nogil:
+            st = em_fit_many_data(n_data, d, mip, P, &data_index[0], &n_comp[0], stride,
+                                  &w[0, 0], &mu[0, 0], &o, r, n_threads if n_threads > 0 else 1)
+        if st < 0:
+            _raise_status(st, "fit_many")
+        for i in range(P):
+            out["status"][i] = r[i].status
+            out["n_iter"][i] = r[i].n_iter
+            out["loglik"][i] = r[i].loglik
+            out["weight"][i] = r[i].weight
+            out["degenerate_component"][i] = r[i].degenerate_component
+            out["degenerate_kind"][i] = r[i].degenerate_kind
+    finally:
+        free(d); free(r)
     return out
 
 
