@@ -332,7 +332,7 @@ def test_exact_zeros_with_no_or_scalar_entry_are_valid():
     but not below a per-row entry time 0 (fit rejects an event at its entry)."""
     x = np.array([0.0, 0.5, 1.0, 2.0, 0.7])
     e = np.array([True, True, False, True, True])
-    r = fit_many([x, x, x], 1, event_observed=[e, e, e], entry=[None, 0.0, np.zeros(5)])
+    r = fit_many([x, x, x], 1, event_observed=[e, e, e], entry=[None, 0.0, np.zeros(5)], **ACC)
     ref = ExponentialMixture(1, **ACC).fit(x, event_observed=e)
     assert r.rates[0, 0] == ref.rates_[0] and r.rates[1, 0] == ref.rates_[0]
     assert r.status[2].startswith("invalid: entry[2][0] = 0.0 is not below datasets[2][0]")

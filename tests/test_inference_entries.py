@@ -217,7 +217,7 @@ def test_refit_reaches_the_direct_maximum():
         W = d.total_weight
         assert new["loglik"][i] >= ll_d - 1e-8 * W, (new["loglik"][i], ll_d)
         np.testing.assert_allclose(new["mu"][i], np.sort(mu_d)[::-1], rtol=1e-4)
-        assert old["loglik"][i] < ll_d - 1e-4 * W      # EM alone stalled
+        assert old["loglik"][i] < ll_d - 1e-7 * W      # EM alone stalled (SQUAREM: 1e-4 W short, Anderson 1e-6 W)
 
 
 # ----------------------------------------------------------------------

@@ -383,6 +383,26 @@ cdef extern from "em_batch.h" nogil:
                          em_result *results, int n_threads)
 
 
+cdef dict _batch_table(Py_ssize_t P):
+    """The per-problem result arrays of fit_many / fit_many_data."""
+    return {k: np.zeros(P, dtype=t) for k, t in (
+        ("status", np.int32), ("n_iter", np.int64), ("loglik", np.float64),
+        ("weight", np.float64), ("degenerate_component", np.int32),
+        ("degenerate_kind", np.int32))}
+
+
+cdef int _fill_batch_table(dict out, const em_result *r, Py_ssize_t P) except -1:
+    cdef Py_ssize_t i
+    for i in range(P):
+        out["status"][i] = r[i].status
+        out["n_iter"][i] = r[i].n_iter
+        out["loglik"][i] = r[i].loglik
+        out["weight"][i] = r[i].weight
+        out["degenerate_component"][i] = r[i].degenerate_component
+        out["degenerate_kind"][i] = r[i].degenerate_kind
+    return 0
+
+
 def fit_many(const double[::1] values, weights, const int64_t[::1] offsets,
              const int64_t[::1] data_index, const int[::1] n_comp,
              double[:, ::1] w, double[:, ::1] mu, *, int64_t max_iter=1000, double tol=1e-10,
@@ -420,10 +440,7 @@ def fit_many(const double[::1] values, weights, const int64_t[::1] offsets,
     if offsets[n_data] != values.shape[0]:
         raise ValueError("offsets[-1] must equal len(values)")
     _options(&o, max_iter, tol, 1, accel, weight_floor, rate_ceiling, 1.0)
-    out = {k: np.zeros(P, dtype=t) for k, t in (
-        ("status", np.int32), ("n_iter", np.int64), ("loglik", np.float64),
-        ("weight", np.float64), ("degenerate_component", np.int32),
-        ("degenerate_kind", np.int32))}
+    out = _batch_table(P)
     if P == 0:
         return out
     r = <em_result *>malloc(P * sizeof(em_result))
@@ -436,13 +453,7 @@ def fit_many(const double[::1] values, weights, const int64_t[::1] offsets,
                              stride, &w[0, 0], &mu[0, 0], &o, r, n_threads if n_threads > 0 else 1)
         if st < 0:
             _raise_status(st, "fit_many")
-        for i in range(P):
-            out["status"][i] = r[i].status
-            out["n_iter"][i] = r[i].n_iter
-            out["loglik"][i] = r[i].loglik
-            out["weight"][i] = r[i].weight
-            out["degenerate_component"][i] = r[i].degenerate_component
-            out["degenerate_kind"][i] = r[i].degenerate_kind
+        _fill_batch_table(out, r, P)
     finally:
         free(r)
     return out
@@ -525,10 +536,7 @@ def fit_many_data(int64_t n_data, exact, exact_w, exact_off, right, right_w, rig
         if n_data > 0:
             mip = &mi[0]
     _options(&o, max_iter, tol, 1, accel, weight_floor, rate_ceiling, 1.0)
-    out = {k: np.zeros(P, dtype=t) for k, t in (
-        ("status", np.int32), ("n_iter", np.int64), ("loglik", np.float64),
-        ("weight", np.float64), ("degenerate_component", np.int32),
-        ("degenerate_kind", np.int32))}
+    out = _batch_table(P)
     if P == 0:
         return out
     d = <em_data *>malloc((n_data if n_data > 0 else 1) * sizeof(em_data))
@@ -557,13 +565,7 @@ def fit_many_data(int64_t n_data, exact, exact_w, exact_off, right, right_w, rig
                                   &w[0, 0], &mu[0, 0], &o, r, n_threads if n_threads > 0 else 1)
         if st < 0:
             _raise_status(st, "fit_many")
-        for i in range(P):
-            out["status"][i] = r[i].status
-            out["n_iter"][i] = r[i].n_iter
-            out["loglik"][i] = r[i].loglik
-            out["weight"][i] = r[i].weight
-            out["degenerate_component"][i] = r[i].degenerate_component
-            out["degenerate_kind"][i] = r[i].degenerate_kind
+        _fill_batch_table(out, r, P)
     finally:
         free(d); free(r)
     return out
