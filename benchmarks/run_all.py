@@ -166,7 +166,8 @@ def s1_per_iteration(x, ref, ref_plain, threads, quick):
             line(label, f"{r[k] * 1e3:.1f}", "ms", f"expmix/this = {e / r[k]:.3f}  "
                  f"(this/expmix = {r[k] / e:.1f}x)")
         else:
-            line(label, "skipped", "", "(not installed / not available)")
+            line(label, "skipped", "", "(--quick)" if quick and k not in
+                 ("ref_fast", "ref_plain") else "(not installed / not available)")
     c = OUT.get("pomegranate_check")
     if c:
         line("  pomegranate = this EM? iterates vs expmix plain EM (N=2e4)",
