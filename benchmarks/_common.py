@@ -150,3 +150,129 @@ def save(name, obj):
     path = RESULTS / name
     path.write_text(json.dumps(obj, indent=2, default=float))
     return path
+
+
+def _pomegranate():
+    """(torch, Exponential, GeneralMixtureModel), or None when pomegranate
+    (optional, not an extra of expmix: it pulls in torch) is not installed."""
+    try:
+        import torch
+        from pomegranate.distributions import Exponential
+        from pomegranate.gmm import GeneralMixtureModel
+    except Exception:  # ImportError, or a broken torch install
+        return None
+    return torch, Exponential, GeneralMixtureModel
+
+
+def pomegranate_fit(x, w0=None, mu0=None, *, k=None, max_iter=10, tol=float("-inf"),
+                    n_threads=None, random_state=0):
+    """Fit a K-component exponential mixture with pomegranate 1.x
+    (GeneralMixtureModel of Exponential), the way a user would, in float64.
+
+    With a start (w0, mu0: weights and *rates*; pomegranate's Exponential takes
+    scales = 1 / rate) the model starts there and runs plain EM: each of its
+    ``max_iter`` iterations is one E-step over the data (``summarize``) and one
+    M-step (``from_summaries``); ``tol = -inf`` never stops early.  Without a
+    start (``k`` components) pomegranate initializes itself (3 k-means
+    iterations, its default).  ``tol`` is pomegranate's: on the *total*
+    log-likelihood improvement.
+
+    The data are float64.  With a start everything is float64: torch's
+    default dtype is switched to float64 while the model is built and fitted
+    (pomegranate allocates its sufficient-statistic buffers with the default
+    dtype, float32 otherwise, even for float64 data and parameters) and
+    restored afterwards.  Without a start the default dtype stays (float32):
+    pomegranate's k-means hard-codes float32 and fails under a float64
+    default, so the buffers are float32 there, as for any pomegranate user.
+    The number of torch threads is restored too.  Returns (weights, rates, seconds of m.fit), or None if
+    pomegranate is not installed.
+    """
+    mods = _pomegranate()
+    if mods is None:
+        return None
+    torch, Exponential, GeneralMixtureModel = mods
+    old_dtype, old_threads = torch.get_default_dtype(), torch.get_num_threads()
+    if w0 is not None:
+        torch.set_default_dtype(torch.float64)
+    if n_threads is not None:
+        torch.set_num_threads(n_threads)
+    try:
+        X = torch.as_tensor(np.ascontiguousarray(x, dtype=np.float64).reshape(-1, 1))
+        if w0 is None:
+            dists = [Exponential() for _ in range(k)]
+            m = GeneralMixtureModel(dists, max_iter=max_iter, tol=tol,
+                                    random_state=random_state)
+        else:
+            dists = [Exponential(torch.tensor([1.0 / float(r)])) for r in mu0]
+            m = GeneralMixtureModel(dists, priors=torch.tensor(np.asarray(w0, float)),
+                                    max_iter=max_iter, tol=tol)
+        t = time.perf_counter()
+        m.fit(X)
+        t = time.perf_counter() - t
+        w = m.priors.detach().numpy().astype(float)
+        rates = np.array([1.0 / float(d.scales[0]) for d in m.distributions])
+    finally:
+        torch.set_default_dtype(old_dtype)
+        torch.set_num_threads(old_threads)
+    return w, rates, t
+
+
+def pomegranate_time_per_iter(x, n_threads, iters=3, repeats=2, w0=W0, mu0=MU0):
+    """Seconds per pomegranate EM iteration (plain EM from the common start):
+    best-of-``repeats`` fit time with 1 + iters iterations minus that with 1,
+    divided by iters (the one-off set-up cancels, as in expmix_time_per_iter).
+    None if pomegranate is not installed."""
+    if _pomegranate() is None:
+        return None
+
+    def fit_time(m):
+        return min(pomegranate_fit(x, w0, mu0, max_iter=m, n_threads=n_threads)[2]
+                   for _ in range(repeats))
+    t_short = fit_time(1)
+    t_long = fit_time(1 + iters)
+    return max(t_long - t_short, 1e-9) / iters
+
+
+def pomegranate_loop(datasets, k, n_threads=None, tol_per_point=1e-3, max_iter=100,
+                     random_state=0):
+    """A Python loop of pomegranate fits, one per data set (its own k-means
+    start), as a user without fit_many would write it.  The stopping rule is
+    scikit-learn GaussianMixture's default converted to pomegranate's total-
+    log-likelihood rule: gain < tol_per_point * n (1e-3 per point), at most
+    max_iter = 100 iterations (looser than pomegranate's own default, tol =
+    0.1, so the loop is timed at its fastest sensible setting).  Returns
+    (seconds per data set, list of (weights, rates)), or None if pomegranate
+    is not installed."""
+    if _pomegranate() is None:
+        return None
+    fits = []
+    t = time.perf_counter()
+    for x in datasets:
+        w, rates, _ = pomegranate_fit(x, k=k, max_iter=max_iter, tol=tol_per_point * len(x),
+                                      n_threads=n_threads, random_state=random_state)
+        fits.append((w, rates))
+    return (time.perf_counter() - t) / len(datasets), fits
+
+
+def mixture_loglik(x, w, rates):
+    """Log-likelihood of exact data x under the exponential mixture (w, rates)."""
+    w, rates = np.asarray(w, float), np.asarray(rates, float)
+    a = np.log(w) + np.log(rates) - np.outer(x, rates)
+    m = a.max(axis=1)
+    return float(np.sum(m + np.log(np.exp(a - m[:, None]).sum(axis=1))))
+
+
+def agreement(datasets, fits, ref_rates, ref_loglik, rtol=0.05):
+    """How close the fits of a loop (list of (weights, rates)) are to
+    fit_many's: the fraction of data sets whose sorted rates agree within
+    rtol, and the median and largest of (fit_many LL - loop LL) / n."""
+    same, gaps = 0, []
+    for x, (w, rates), ref, ll in zip(datasets, fits, ref_rates, ref_loglik):
+        ref = np.sort(np.asarray(ref, float)[np.isfinite(ref)])
+        r = np.sort(np.asarray(rates, float))
+        same += bool(r.shape == ref.shape and np.all(np.abs(r / ref - 1) <= rtol))
+        gaps.append((ll - mixture_loglik(x, w, rates)) / len(x))
+    gaps = np.asarray(gaps)
+    return dict(rates_within=rtol, fraction_same_rates=same / len(fits),
+                median_ll_gap_per_point=float(np.nanmedian(gaps)),
+                max_ll_gap_per_point=float(np.nanmax(gaps)))

@@ -1,25 +1,29 @@
 """All expmix benchmarks in one run, printing a table of ratios.
 
-    python benchmarks/run_all.py [--quick] [--threads 2] [--no-memory]
+    python benchmarks/run_all.py [--quick] [--threads 2] [--no-memory] [--only 1,4]
 
 Sections (each skipped gracefully when its tool is missing):
   1. per-iteration time at N = 1e7, K = 3: expmix (dispatched path and the
      baseline path) vs ../shared/bench/reference_kernel.c compiled now with
      -O3 -march=native -ffast-math -fopenmp (and without -ffast-math), a
-     textbook numpy EM, scikit-learn GaussianMixture, pomegranate, mixem;
+     textbook numpy EM, scikit-learn GaussianMixture, pomegranate (float64,
+     checked to iterate exactly expmix's plain EM), mixem;
   2. thread scaling 1 -> 2 threads at N = 1e7;
   3. SQUAREM / Anderson vs plain EM: fewest E-passes to |LL - LL*|/N < 1e-10 (benchmark
      mixture, and overlapping rates 1 and 1.5), and where the tol = 1e-10
      stopping rule ends each method;
   4. fit_many (10,000 data sets x 500 points, K = 2) vs Python loops of
-     scikit-learn GaussianMixture / ExponentialMixture, and 1 vs 2 threads;
+     scikit-learn GaussianMixture / pomegranate / ExponentialMixture (200 data
+     sets, extrapolated), and 1 vs 2 threads;
   5. peak extra memory of a fit at N = 1e8 (a subprocess; ru_maxrss and
      tracemalloc);
-  6. a chart of time per iteration vs N (log-log) in benchmarks/results/;
+  6. a chart of time per iteration vs N (log-log) in benchmarks/results/
+     (expmix, the reference kernel, numpy EM, pomegranate if installed);
   7. per-pass cost of each observation kind (right-censored, interval,
      truncation pairs) relative to exact data, fast and general kernels
      (benchmarks/bench_kinds.py).
-Results: benchmarks/results/run_all.json and time_per_iteration.png.
+Results: benchmarks/results/run_all.json (run_all_only14.json etc. for
+--only) and time_per_iteration.png (only when section 6 runs).
 The machine may be shared: every time is a best-of-several; compare ratios.
 """
 import argparse
@@ -35,7 +39,8 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from _common import (MU0, RESULTS, W0, Exact, RefKernel, best_of, expmix_time_per_iter,  # noqa
-                     mixture, numpy_em, save)
+                     agreement, mixture, numpy_em, pomegranate_fit, pomegranate_loop,
+                     pomegranate_time_per_iter, save)
 
 import expmix  # noqa: E402
 from expmix import _core  # noqa: E402
@@ -69,21 +74,46 @@ def sklearn_per_iter(x, iters=5):
     return t / iters
 
 
-def pomegranate_per_iter(x, iters=5):
-    try:
-        import torch
-        from pomegranate.distributions import Exponential
-        from pomegranate.gmm import GeneralMixtureModel
-    except Exception:
-        return None
-    torch.set_num_threads(2)
-    X = torch.tensor(x.reshape(-1, 1))
+def pomegranate_per_iter(x, threads, iters=3):
+    """pomegranate's time per EM iteration (float64, plain EM from the common
+    start, torch.set_num_threads(threads)); None if not installed."""
+    return pomegranate_time_per_iter(x, threads, iters=iters)
 
-    def run():
-        m = GeneralMixtureModel([Exponential(torch.tensor([1.0 / r])) for r in MU0],
-                                max_iter=iters, tol=0.0, verbose=False)
-        m.fit(X)
-    return best_of(run, 2) / iters
+
+def pomegranate_check(threads):
+    """That the pomegranate model timed in section 1 is this EM: its iterates
+    from the common start equal expmix's plain-EM iterates (and the textbook
+    numpy EM's), and run to convergence it reaches expmix's optimum.  None if
+    pomegranate is not installed."""
+    x = mixture(20_000, seed=11)
+    out = {}
+    for it in (1, 20):
+        pg = pomegranate_fit(x, W0, MU0, max_iter=it, n_threads=threads)
+        if pg is None:
+            return None
+        w, mu = W0.copy(), MU0.copy()
+        _core.fit(Exact(x), w, mu, max_iter=it, tol=0.0, accel=0, n_threads=1, history=False)
+        wn, mun, _ = numpy_em(x, W0, MU0, it)
+        out[f"iterates_{it}_max_rel_vs_expmix"] = float(max(np.max(abs(pg[0] / w - 1)),
+                                                            np.max(abs(pg[1] / mu - 1))))
+        out[f"iterates_{it}_max_rel_vs_numpy"] = float(max(np.max(abs(pg[0] / wn - 1)),
+                                                           np.max(abs(pg[1] / mun - 1))))
+    # converged: pomegranate's own stopping rule (total LL gain < 1e-9 N)
+    pg = pomegranate_fit(x, W0, MU0, max_iter=100_000, tol=1e-9 * x.size, n_threads=threads)
+    w, mu = W0.copy(), MU0.copy()
+    r = _core.fit(Exact(x), w, mu, max_iter=100_000, tol=1e-14, accel=1, n_threads=1,
+                  history=False)
+
+    def ll(w_, mu_):
+        a = np.log(w_) + np.log(mu_) - np.outer(x, mu_)
+        m = a.max(axis=1)
+        return float(np.sum(m + np.log(np.exp(a - m[:, None]).sum(axis=1))))
+    out.update(converged_pomegranate=dict(w=pg[0].tolist(), rates=pg[1].tolist()),
+               converged_expmix=dict(w=w.tolist(), rates=mu.tolist(), loglik=r["loglik"]),
+               converged_ll_gap_per_n=(ll(w, mu) - ll(pg[0], pg[1])) / x.size,
+               converged_max_rel=float(max(np.max(abs(pg[0] / w - 1)),
+                                           np.max(abs(pg[1] / mu - 1)))))
+    return out
 
 
 def mixem_per_iter(x, iters=5):
@@ -116,9 +146,10 @@ def s1_per_iteration(x, ref, ref_plain, threads, quick):
         v = sklearn_per_iter(x)
         if v:
             r["sklearn_gmm"] = v
-        v = pomegranate_per_iter(x)
+        v = pomegranate_per_iter(x, threads)
         if v:
             r["pomegranate"] = v
+            OUT["pomegranate_check"] = pomegranate_check(threads)
         v = mixem_per_iter(x)
         if v:
             r["mixem"] = v
@@ -129,12 +160,25 @@ def s1_per_iteration(x, ref, ref_plain, threads, quick):
                      ("ref_plain", "reference kernel -O3 -march=native (libm)"),
                      ("numpy", "textbook numpy EM (N x K)"),
                      ("sklearn_gmm", "scikit-learn GaussianMixture"),
-                     ("pomegranate", "pomegranate"), ("mixem", "mixem")]:
+                     ("pomegranate", "pomegranate 1.x (float64)"),
+                     ("mixem", "mixem")]:
         if k in r:
             line(label, f"{r[k] * 1e3:.1f}", "ms", f"expmix/this = {e / r[k]:.3f}  "
                  f"(this/expmix = {r[k] / e:.1f}x)")
         else:
-            line(label, "skipped", "", "(not installed / not available)")
+            line(label, "skipped", "", "(--quick)" if quick and k not in
+                 ("ref_fast", "ref_plain") else "(not installed / not available)")
+    c = OUT.get("pomegranate_check")
+    if c:
+        line("  pomegranate = this EM? iterates vs expmix plain EM (N=2e4)",
+             f"{c['iterates_20_max_rel_vs_expmix']:.1e}", "",
+             f"max rel. parameter difference after 20 iterations (1 iteration: "
+             f"{c['iterates_1_max_rel_vs_expmix']:.1e}; vs numpy EM "
+             f"{c['iterates_20_max_rel_vs_numpy']:.1e})")
+        line("  pomegranate converged (tol 1e-9 N) vs expmix optimum",
+             f"{c['converged_ll_gap_per_n']:.1e}", "/N",
+             f"log-likelihood short of the optimum; max rel. parameter difference "
+             f"{c['converged_max_rel']:.1e}")
     OUT["per_iteration"] = r
     return r
 
@@ -274,7 +318,32 @@ def s4_fit_many(quick):
              f"fit_many is {r['loop_sklearn_per_set'] * n_sets / t2:.0f}x faster")
     except ImportError:
         line("Python loop of sklearn GaussianMixture", "skipped")
+    s4_pomegranate_loop(sub, r, n_sets, t2)
     OUT["fit_many"] = r
+
+
+def s4_pomegranate_loop(sub, r, n_sets, t_fit_many):
+    """The same subset through a Python loop of pomegranate fits (its own
+    k-means start, one torch thread: two made these 500-point fits ~7x
+    slower), at scikit-learn's stopping rule (gain < 1e-3 per point) and at
+    1e-6 per point, where the fits agree with fit_many's."""
+    res = expmix.fit_many(sub, 2, random_state=0, n_threads=1)
+    for tpp in (1e-3, 1e-6):
+        out = pomegranate_loop(sub, 2, n_threads=1, tol_per_point=tpp,
+                               max_iter=100 if tpp >= 1e-3 else 1000)
+        if out is None:
+            line("Python loop of pomegranate", "skipped", "", "(not installed)")
+            return
+        per, fits = out
+        ag = agreement(sub, fits, res.rates, res.log_likelihood)
+        key = f"loop_pomegranate_tol{tpp:.0e}"
+        r[key + "_per_set"] = per
+        r[key + "_agreement"] = ag
+        line(f"Python loop of pomegranate, tol {tpp:.0e}/point (extrapolated)",
+             f"{per * n_sets:.1f}", "s",
+             f"fit_many is {per * n_sets / t_fit_many:.0f}x faster; rates within 5 % of "
+             f"fit_many's on {100 * ag['fraction_same_rates']:.0f} % of the data sets, "
+             f"LL short by {ag['median_ll_gap_per_point']:.1e}/point (median)")
 
 
 MEM_CHILD = r"""
@@ -332,6 +401,9 @@ def s6_chart(ref, threads, quick):
             row["ref_fast"] = min(ref.time_per_iter(x, threads) for _ in range(2))
         if n <= 10**6 or not quick:
             row["numpy"] = best_of(lambda: numpy_em(x, W0, MU0, 2), 2) / 2
+            v = pomegranate_time_per_iter(x, threads, iters=3 if n >= 10**6 else 10)
+            if v:
+                row["pomegranate"] = v
         rows.append(row)
         print("  " + "  ".join(f"{k}={v:.3g}" for k, v in row.items()), flush=True)
     OUT["vs_n"] = rows
@@ -345,7 +417,8 @@ def s6_chart(ref, threads, quick):
     fig, ax = plt.subplots(figsize=(6, 4.2))
     for key, label, st in [("expmix", f"expmix ({_core.cpu_dispatch()}, portable build)", "o-"),
                            ("ref_fast", "reference C kernel, -march=native -ffast-math", "s--"),
-                           ("numpy", "textbook numpy EM", "^:")]:
+                           ("numpy", "textbook numpy EM", "^:"),
+                           ("pomegranate", "pomegranate (float64)", "v-.")]:
         pts = [(r["n"], r[key]) for r in rows if key in r]
         if pts:
             ax.plot(*zip(*pts), st, label=label)
@@ -381,7 +454,11 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="smaller sizes, skip slow libraries")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-memory", action="store_true")
+    ap.add_argument("--only", default="1,2,3,4,5,6,7",
+                    help="comma-separated section numbers to run (default: all)")
     a = ap.parse_args(argv)
+    only = {int(v) for v in a.only.split(",") if v.strip()}
+    t_start = time.perf_counter()
     print(f"expmix {expmix.__version__}, CPU path {_core.cpu_dispatch()} "
           f"(best {_core.cpu_best()}), OpenMP {_core.openmp_enabled()}")
     ref = RefKernel()
@@ -393,18 +470,28 @@ def main(argv=None):
     if ref.ok:
         OUT["bandwidth"] = ref.bandwidth()
     x7 = mixture(10**6 if a.quick else 10**7)
-    s1_per_iteration(x7, ref, ref_plain, a.threads, a.quick)
-    s2_scaling(x7)
-    s3_squarem(a.threads)
-    s4_fit_many(a.quick)
-    if not a.no_memory:
+    if 1 in only:
+        s1_per_iteration(x7, ref, ref_plain, a.threads, a.quick)
+    if 2 in only:
+        s2_scaling(x7)
+    if 3 in only:
+        s3_squarem(a.threads)
+    if 4 in only:
+        s4_fit_many(a.quick)
+    if 5 in only and not a.no_memory:
         s5_memory(1e7 if a.quick else 1e8)
-    s6_chart(ref, a.threads, a.quick)
-    s7_kinds(a.threads, a.quick)
+    if 6 in only:
+        s6_chart(ref, a.threads, a.quick)
+    if 7 in only:
+        s7_kinds(a.threads, a.quick)
     ref.close()
     ref_plain.close()
-    p = save("run_all.json", OUT)
-    print(f"\nresults: {p}")
+    OUT["wall_seconds"] = time.perf_counter() - t_start
+    # a partial run writes its own file, so it never replaces the full one
+    name = "run_all.json" if only == set(range(1, 8)) else \
+        f"run_all_only{''.join(map(str, sorted(only)))}.json"
+    p = save(name, OUT)
+    print(f"\nresults: {p}  (wall time {OUT['wall_seconds']:.0f} s)")
 
 
 if __name__ == "__main__":
