@@ -149,3 +149,51 @@ def test_env_var_forces_path(path):
     active, best = out
     # a path the CPU lacks falls back to the best one below it
     assert active == ORDER[min(ORDER.index(path), ORDER.index(best))]
+
+
+def reference_right(c, v, w, mu):
+    """logL, R_k, X_k of right-censored points (survival e^{-mu c}, E = c + 1/mu)."""
+    c = c.astype(np.longdouble)
+    v = v.astype(np.longdouble)
+    mu_l = mu.astype(np.longdouble)
+    a = np.log(w.astype(np.longdouble)) - np.outer(c, mu_l)
+    m = a.max(axis=1, keepdims=True)
+    e = np.exp(a - m)
+    s = e.sum(axis=1, keepdims=True)
+    r = e / s * v[:, None]
+    ll = np.sum(v * (m[:, 0] + np.log(s[:, 0])))
+    return (float(ll), r.sum(axis=0).astype(float),
+            (r * (c[:, None] + 1 / mu_l)).sum(axis=0).astype(float))
+
+
+TAIL_K = [(1, [1.0], [2.0]), (2, [0.3, 0.7], [10.0, 0.5]),
+          (3, [0.5, 0.3, 0.2], [10.0, 1.0, 0.1]),
+          (8, [1 / 8] * 8, [2.0 ** (3 - k) for k in range(8)])]
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("K,w,mu", TAIL_K)
+def test_segment_tails_of_every_length(path, weighted, K, w, mu):
+    """Segments of exact and right-censored points whose length leaves every
+    tail 0..63 after the 64-point tiles (short tails: the tile kernel; longer
+    ones: the vector kernel on a tile padded with weight-0 points) against
+    the long-double evaluation."""
+    w, mu = np.array(w), np.array(mu)
+    rng = np.random.default_rng(K * 100 + weighted)
+    assert _core.set_cpu_dispatch(path) == path
+    for n_e, n_r in [(t, 64 - t) for t in range(1, 65)] + [(64 + 9, 128 + 40), (2048 + 33, 17)]:
+        x = rng.exponential(1.0, n_e) * rng.choice([0.1, 1.0, 5.0], n_e)
+        c = rng.exponential(1.0, n_r) * 3.0
+        vx = rng.uniform(0.5, 2.0, n_e) if weighted else np.ones(n_e)
+        vc = rng.uniform(0.5, 2.0, n_r) if weighted else np.ones(n_r)
+        vals = np.concatenate([x, c])
+        ev = np.concatenate([np.ones(n_e, bool), np.zeros(n_r, bool)])
+        obs = from_samples(vals, np.concatenate([vx, vc]) if weighted else None, ev, None)
+        ll, tot, R, X = _core.pass_stats(obs, w, mu, 1)
+        e_ll, e_R, e_X = reference_stats(x, vx, w, mu)
+        r_ll, r_R, r_X = reference_right(c, vc, w, mu)
+        assert ll == pytest.approx(e_ll + r_ll, rel=1e-12), (n_e, n_r)
+        assert tot == pytest.approx(vx.sum() + vc.sum(), rel=1e-13)
+        np.testing.assert_allclose(R, e_R + r_R, rtol=1e-12, atol=1e-300)
+        np.testing.assert_allclose(X, e_X + r_X, rtol=1e-12, atol=1e-300)
