@@ -1032,7 +1032,8 @@ def _interval_sets(lower, upper, sample_weight, entry):
         if not np.array_equal(offsets, np.asarray(upper[1])):
             raise ValueError("lower and upper must have the same offsets")
         n_data = offsets.shape[0] - 1
-        lows, ups = [], []
+        lows: List[Any] = []
+        ups: List[Any] = []
         for name, (vals, _), out in (("lower", lower, lows), ("upper", upper, ups)):
             v = np.asarray(vals)
             if v.ndim != 1 or v.shape[0] != offsets[-1]:
@@ -1051,6 +1052,7 @@ def _interval_sets(lower, upper, sample_weight, entry):
         lows, ups = list(lower), list(upper)
     ws = [None] * n_data if sample_weight is None else \
         _split(sample_weight, "sample_weight", n_data, offsets)
+    ts: List[Any]
     if entry is None:
         ts = [None] * n_data
     elif isinstance(entry, (bool, np.bool_)):
