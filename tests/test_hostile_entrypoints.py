@@ -34,6 +34,7 @@ import pytest
 import expmix
 from expmix import ExponentialMixture as EM
 from expmix import ModelFileError, NotFittedError, fit_many, goodness_of_fit, load
+from expmix import fit_many_intervals as fmi
 from expmix.io import from_dict, loads, save
 from test_hostile_inputs import CASES as CASES_1, Legal, Raises
 
@@ -278,6 +279,21 @@ FIT_MANY = [
     ("fit_many", "subnormal set", lambda: fit_many([X, np.full(5, 5e-324)], 1),
      Legal(lambda r: r.n_components[1] == 0 and r.status[1].startswith(("degenerate", "invalid")) and _fm_first_ok(r) is None,
            "reported not fitted (rates beyond float64), the other set fitted")),
+    # fit_many_intervals (tests/test_fit_many_intervals.py has the equality tests)
+    ("fit_many_intervals", "lower None", lambda: fmi(None, [X], 1), Raises(TypeError, "lower must be a list of 1-D arrays.*NoneType")),
+    ("fit_many_intervals", "both arrays", lambda: fmi(X, X, 1), Raises(TypeError, "lower must be a list of 1-D arrays.*ndarray")),
+    ("fit_many_intervals", "lengths differ", lambda: fmi([X], [X, X], 1), Raises(ValueError, "lower and upper must have one entry per data set each, got 1 and 2")),
+    ("fit_many_intervals", "complex set", lambda: fmi([X + 1j], [X], 1), Raises(TypeError, r"lower\[0\]")),
+    ("fit_many_intervals", "ragged offsets differ", lambda: fmi((V, OFF), (V, np.array([0, 4, 10])), 1), Raises(ValueError, "same offsets")),
+    ("fit_many_intervals", "entry NaN", lambda: fmi([X], [X], 1, entry=np.nan), Raises(ValueError, "entry must be a finite number")),
+    ("fit_many_intervals", "empty list", lambda: fmi([], [], 2), Legal(lambda r: len(r) == 0 and r.rates.shape == (0, 2), "no data sets, empty result")),
+    ("fit_many_intervals", "upper below lower", lambda: fmi([X, X], [X, X - 0.5], 1),
+     Legal(lambda r: r.ok[0] and "lower[1][0]" in r.status[1] and "greater than upper[1][0]" in r.status[1], "invalid row, named")),
+    ("fit_many_intervals", "upper below lower strict", lambda: fmi([X, X], [X, X - 0.5], 1, strict=True), Raises(ValueError, r"lower\[1\]\[0\] .* greater than upper\[1\]\[0\]")),
+    ("fit_many_intervals", "one row [0, inf)", lambda: fmi([np.zeros(1)], [np.full(1, np.inf)], 1),
+     Legal(lambda r: r.status[0].startswith("invalid: ") and "no information" in r.status[0], "no information, reported")),
+    ("fit_many_intervals", "exact rows = fit_many", lambda: fmi([X], [X], 1, random_state=0),
+     Legal(lambda r: r.rates[0, 0] == fit_many([X], 1, random_state=0).rates[0, 0], "lower == upper is exact")),
 ]
 
 

@@ -8,7 +8,7 @@ interval-censored (binned) and left-truncated data.
 """
 from ._version import __version__
 from .exceptions import ConvergenceWarning, DegenerateFitError, DegenerateFitWarning, NotFittedError
-from .batch import FitManyResult, fit_many
+from .batch import FitManyResult, fit_many, fit_many_intervals
 from .mixture import ExponentialMixture
 from .io import ModelFileError, load
 from .selection import (SelectionResult, select_components, select_components_histogram,
@@ -63,4 +63,4 @@ def get_include():
     return [os.path.join(pkg, "include"), os.path.dirname(pkg)]
 
 
-__all__ += ["get_include", "fit_many", "FitManyResult"]
+__all__ += ["get_include", "fit_many", "fit_many_intervals", "FitManyResult"]

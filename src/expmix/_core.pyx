@@ -9,7 +9,7 @@ call into C.  Validation of user input happens in the Python facade; the C core
 checks again and reports any violation through a status code, which is turned
 into an exception here.
 """
-from libc.stdint cimport int64_t
+from libc.stdint cimport int64_t, uint8_t
 from libc.stdlib cimport malloc, free
 from libc.string cimport memset
 
@@ -495,15 +495,23 @@ def fit_many_data(int64_t n_data, exact, exact_w, exact_off, right, right_w, rig
                   trunc, trunc_w, trunc_off, max_iter_per, const int64_t[::1] data_index,
                   const int[::1] n_comp, double[:, ::1] w, double[:, ::1] mu, *,
                   int64_t max_iter=1000, double tol=1e-10, int accel=1,
-                  double weight_floor=1e-12, double rate_ceiling=1e14, int n_threads=1):
+                  double weight_floor=1e-12, double rate_ceiling=1e14, int n_threads=1,
+                  lower=None, upper=None, interval_w=None, interval_off=None,
+                  unweighted=None):
     """Fit P problems over ragged data of several observation kinds in one
     call into C, without the GIL (csrc/batch.c, em_fit_many_data).
 
     Each segment kind (exact, right-censored, truncation pairs) is a triple
     (values, weights or None, offsets of n_data + 1 entries) or (None, None,
-    None); data set j is the j-th slice of every segment.  max_iter_per: None
-    or an int64 array of n_data per-data-set iteration caps.  Otherwise as
-    :func:`fit_many`.
+    None); data set j is the j-th slice of every segment.  Interval-censored
+    segments: ``lower``, ``upper`` (same length, lower < upper < inf),
+    ``interval_w`` (None: 1) and ``interval_off`` (keywords; None: none).
+    ``unweighted``: None or a uint8 array of n_data, bit flags per data set
+    (1 exact, 2 right, 4 interval, 8 trunc): that segment of data set j gets
+    no weights (a NULL pointer, as in a single fit of an Observations whose
+    weights are None) even where the buffer holds weights for others.
+    max_iter_per: None or an int64 array of n_data per-data-set iteration
+    caps.  Otherwise as :func:`fit_many`.
     """
     cdef int64_t P = data_index.shape[0], i, j
     cdef int stride = w.shape[1]
@@ -516,6 +524,13 @@ def fit_many_data(int64_t n_data, exact, exact_w, exact_off, right, right_w, rig
     cdef const double *tv
     cdef const double *tw
     cdef const int64_t *to
+    cdef const double *lv
+    cdef const double *lw
+    cdef const int64_t *lo
+    cdef const double[::1] uv
+    cdef const double *up = NULL
+    cdef const uint8_t[::1] uw
+    cdef const uint8_t *uwp = NULL
     cdef const int64_t[::1] mi
     cdef const int64_t *mip = NULL
     cdef em_options o
@@ -529,6 +544,21 @@ def fit_many_data(int64_t n_data, exact, exact_w, exact_off, right, right_w, rig
     _segments(exact, exact_w, exact_off, n_data, "exact", &ev, &ew, &eo)
     _segments(right, right_w, right_off, n_data, "right", &rv, &rw, &ro)
     _segments(trunc, trunc_w, trunc_off, n_data, "trunc", &tv, &tw, &to)
+    _segments(lower, interval_w, interval_off, n_data, "lower", &lv, &lw, &lo)
+    if (lower is None) != (upper is None):
+        raise ValueError("lower and upper must be given together")
+    if upper is not None:
+        uv = upper
+        if uv.shape[0] != (<object>lower).shape[0]:
+            raise ValueError("upper must have the length of lower")
+        if uv.shape[0] > 0:
+            up = &uv[0]
+    if unweighted is not None:
+        uw = unweighted
+        if uw.shape[0] != n_data:
+            raise ValueError("unweighted must have one entry per data set")
+        if n_data > 0:
+            uwp = &uw[0]
     if max_iter_per is not None:
         mi = max_iter_per
         if mi.shape[0] != n_data:
@@ -560,6 +590,20 @@ def fit_many_data(int64_t n_data, exact, exact_w, exact_off, right, right_w, rig
                 d[j].n_trunc = to[j + 1] - to[j]
                 d[j].trunc = tv + to[j]
                 d[j].trunc_w = tw + to[j] if tw != NULL else NULL
+            if lo != NULL and lo[j + 1] > lo[j]:
+                d[j].n_interval = lo[j + 1] - lo[j]
+                d[j].lower = lv + lo[j]
+                d[j].upper = up + lo[j]
+                d[j].interval_w = lw + lo[j] if lw != NULL else NULL
+            if uwp != NULL:
+                if uwp[j] & 1:
+                    d[j].exact_w = NULL
+                if uwp[j] & 2:
+                    d[j].right_w = NULL
+                if uwp[j] & 4:
+                    d[j].interval_w = NULL
+                if uwp[j] & 8:
+                    d[j].trunc_w = NULL
         with nogil:
             st = em_fit_many_data(n_data, d, mip, P, &data_index[0], &n_comp[0], stride,
                                   &w[0, 0], &mu[0, 0], &o, r, n_threads if n_threads > 0 else 1)

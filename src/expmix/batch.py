@@ -24,7 +24,7 @@ from ._threads import effective_n_threads
 from .mixture import _ACCEL, ExponentialMixture
 from .observations import _check_values, check_weights
 
-__all__ = ["fit_many", "FitManyResult"]
+__all__ = ["fit_many", "fit_many_intervals", "FitManyResult"]
 
 _STATUS = {0: "converged", 1: "max_iter", 2: "degenerate", 3: "interrupted"}
 _ERRORS = {-1: "invalid argument", -2: "invalid data", -3: "out of memory",
@@ -109,6 +109,22 @@ def _candidates(n_components):
     if ks[0] < 1 or ks[-1] > _core.MAX_COMPONENTS:
         raise ValueError(f"n_components must be between 1 and {_core.MAX_COMPONENTS}, got {ks}")
     return ks
+
+
+def _check_options(ks, tol, max_iter, n_init, init, acceleration, strict, random_state):
+    """The options common to fit_many and fit_many_intervals."""
+    # the estimator's own validation of the options (same messages)
+    ExponentialMixture(ks[0], tol=tol, max_iter=max_iter, n_init=n_init, init=init,
+                       acceleration=acceleration)._validate_params()
+    if isinstance(strict, (bool, np.bool_)) is False:
+        raise TypeError(f"strict must be a bool, got {strict!r}")
+    if random_state is not None and not isinstance(random_state, np.random.SeedSequence):
+        if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral):
+            raise TypeError("random_state must be None, a non-negative int or a numpy "
+                            f"SeedSequence (fit_many spawns one child per data set), got "
+                            f"{random_state!r}")
+        if random_state < 0:
+            raise ValueError(f"random_state must be non-negative, got {random_state!r}")
 
 
 def _weight_array(sw, name):
@@ -300,18 +316,7 @@ def fit_many(datasets, n_components, *, sample_weight=None, event_observed=None,
     True
     """
     ks = _candidates(n_components)
-    # the estimator's own validation of the options (same messages)
-    ExponentialMixture(ks[0], tol=tol, max_iter=max_iter, n_init=n_init, init=init,
-                       acceleration=acceleration)._validate_params()
-    if isinstance(strict, (bool, np.bool_)) is False:
-        raise TypeError(f"strict must be a bool, got {strict!r}")
-    if random_state is not None and not isinstance(random_state, np.random.SeedSequence):
-        if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral):
-            raise TypeError("random_state must be None, a non-negative int or a numpy "
-                            f"SeedSequence (fit_many spawns one child per data set), got "
-                            f"{random_state!r}")
-        if random_state < 0:
-            raise ValueError(f"random_state must be non-negative, got {random_state!r}")
+    _check_options(ks, tol, max_iter, n_init, init, acceleration, strict, random_state)
     n_threads = effective_n_threads(n_threads)
     if event_observed is not None or entry is not None:
         return _fit_many_observations(
@@ -660,10 +665,8 @@ def _fit_many_observations(datasets, ks, *, sample_weight, event_observed, entry
     at magnitudes ExponentialMixture rescales) get their observation set,
     starts (the excess starts included) and Newton polish in Python, data
     set by data set, as a single fit; their EM runs in the same C call."""
-    from .mixture import TRUNCATION_EM_MAX_ITER, _polish_truncated_runs, _truncation_starts
-    from .observations import (Observations, exact_weight, from_samples, power_of_two_scale,
-                               rescaled)
-    from ._init import excess_of
+    from .mixture import TRUNCATION_EM_MAX_ITER
+    from .observations import Observations, from_samples
     ragged = isinstance(datasets, tuple) and len(datasets) == 2 and \
         np.asarray(datasets[1]).dtype.kind in "iu"
     values, weights, offsets = _ragged(datasets, sample_weight)
@@ -803,10 +806,7 @@ def _fit_many_observations(datasets, ks, *, sample_weight, event_observed, entry
             reject(j, _name_message(str(err), j))
             valid[j] = slow[j] = False
             continue
-        of = o.shifted() if o.dead_time > 0 else o
-        s_data = power_of_two_scale(of)
-        of = rescaled(of, s_data)
-        slow_obs[j] = (o, of, s_data, -exact_weight(of) * np.log(s_data))
+        slow_obs[j] = _prepared(o)
         total_w[j] = o.total_weight
     slow_j = list(slow_obs)
     n_c = n_data + len(slow_j)            # C data sets: all, then the slow ones again
@@ -854,14 +854,7 @@ def _fit_many_observations(datasets, ks, *, sample_weight, event_observed, entry
     slow_groups = [(j, k) for k in ks for j in slow_j if n_obs[j] >= k]
     slow_starts = []
     for j, k in slow_groups:
-        o, of, s_data, _ = slow_obs[j]
-        rng = np.random.default_rng(children[j])
-        excess = excess_of(of) if of.trunc is not None and k > 1 else None
-        st = list(starting_points(None, None, k, n_init, init, rng, obs=of,
-                                  excess=None if excess is None else excess[:2]))
-        if of.trunc is not None and k > 1:
-            st += _truncation_starts(of, k, 1, float(_core.data_scale(of)), excess)
-        slow_starts.append(st)
+        slow_starts.append(_estimator_starts(slow_obs[j][1], k, n_init, init, children[j]))
     P = n_sg * n_init + sum(len(st) for st in slow_starts)
     W = np.full((P, Kmax), np.nan)
     M = np.full((P, Kmax), np.nan)
@@ -894,13 +887,64 @@ def _fit_many_observations(datasets, ks, *, sample_weight, event_observed, entry
     # ---- best restart per group: simple ones vectorized, the others as _fit --
     head = {key: v[:n_sg * n_init] for key, v in out.items()}
     g = _group_best(head, W[:n_sg * n_init], M[:n_sg * n_init], n_sg, n_init)
-    n_slow = len(slow_groups)
-    gs = dict(has=np.zeros(n_slow, bool), labels=np.empty(n_slow, dtype=object),
-              w=np.full((n_slow, Kmax), np.nan), mu=np.full((n_slow, Kmax), np.nan),
-              loglik=np.full(n_slow, np.nan), status=np.zeros(n_slow, np.int32),
-              n_iter=np.zeros(n_slow, np.int64))
-    for gi, ((j, k), (a, b)) in enumerate(zip(slow_groups, slow_rows)):
-        o, of, s_data, ll_shift = slow_obs[j]
+    gs = _estimator_best(slow_groups, slow_rows, slow_obs, W, M, out, Kmax)
+    grp_j = np.concatenate([sg_j, np.asarray([j for j, _ in slow_groups], np.int64)])
+    grp_k = np.concatenate([sg_k, np.asarray([k for _, k in slow_groups], np.int64)])
+    g = {key: np.concatenate([g[key], gs[key]]) for key in g}
+    bic = _group_bic(g, grp_k, total_w[grp_j])
+    res = _select(n_data, ks, Kmax, grp_j, grp_k, g, bic, valid, status, strict, n_obs)
+
+    # ---- a common dead time: the weights of the population below it --------
+    observed = _map_dead_time(res, ks, dt)
+    observed[slow & (n_pairs > 0)] = np.nan     # per-observation entry times
+    res.observed_weights = observed
+    res.entry = np.where(slow & (n_pairs > 0), np.nan, dt)
+    return res
+
+
+# ----------------------------------------------------------------------
+# the estimator's per-data-set steps around the one C call (the data sets
+# fit_many cannot handle on the whole buffers, and every fit_many_intervals
+# data set)
+
+def _prepared(o):
+    """(o, the observations EM runs on, their power-of-two scale, the
+    log-likelihood shift back to the user's units), as ExponentialMixture._fit
+    (through _fit_dead_time for a dead time) prepares them."""
+    from .observations import exact_weight, power_of_two_scale, rescaled
+    of = o.shifted() if o.dead_time > 0 else o
+    s_data = power_of_two_scale(of)
+    of = rescaled(of, s_data)
+    return o, of, s_data, -exact_weight(of) * np.log(s_data)
+
+
+def _estimator_starts(of, k, n_init, init, child):
+    """The starts ExponentialMixture(k, random_state=child) fits ``of`` from
+    (the excess starts with per-observation entry times included)."""
+    from .mixture import _truncation_starts
+    from ._init import excess_of
+    rng = np.random.default_rng(child)
+    excess = excess_of(of) if of.trunc is not None and k > 1 else None
+    st = list(starting_points(None, None, k, n_init, init, rng, obs=of,
+                              excess=None if excess is None else excess[:2]))
+    if of.trunc is not None and k > 1:
+        st += _truncation_starts(of, k, 1, float(_core.data_scale(of)), excess)
+    return st
+
+
+def _estimator_best(groups, rows, prepared, W, M, out, Kmax):
+    """Best restart of each (data set j, K) group whose problems are rows
+    [a, b) of the C table, as ExponentialMixture._fit chooses it (Newton
+    polish with truncation pairs, rates mapped back to the user's units):
+    dict of per-group arrays, as _group_best."""
+    from .mixture import _polish_truncated_runs
+    n = len(groups)
+    gs = dict(has=np.zeros(n, bool), labels=np.empty(n, dtype=object),
+              w=np.full((n, Kmax), np.nan), mu=np.full((n, Kmax), np.nan),
+              loglik=np.full(n, np.nan), status=np.zeros(n, np.int32),
+              n_iter=np.zeros(n, np.int64))
+    for gi, ((j, k), (a, b)) in enumerate(zip(groups, rows)):
+        o, of, s_data, ll_shift = prepared[j]
         runs: List[Dict[str, Any]] = []
         for q in range(a, b):
             runs.append(dict(w=W[q, :k].copy(), mu=M[q, :k].copy(),
@@ -932,15 +976,14 @@ def _fit_many_observations(datasets, ks, *, sample_weight, event_observed, entry
         gs["loglik"][gi] = best["loglik"] + ll_shift
         gs["status"][gi] = best["status"]
         gs["n_iter"][gi] = best["n_iter"]
-    grp_j = np.concatenate([sg_j, np.asarray([j for j, _ in slow_groups], np.int64)])
-    grp_k = np.concatenate([sg_k, np.asarray([k for _, k in slow_groups], np.int64)])
-    g = {key: np.concatenate([g[key], gs[key]]) for key in g}
-    bic = _group_bic(g, grp_k, total_w[grp_j])
-    res = _select(n_data, ks, Kmax, grp_j, grp_k, g, bic, valid, status, strict, n_obs)
+    return gs
 
-    # ---- a common dead time: the weights of the population below it --------
+
+def _map_dead_time(res, ks, dt):
+    """Map the weights of the rows with a dead time dt > 0 to the population
+    below it, in place (the operations of ExponentialMixture._fit_dead_time,
+    row by row); returns the weights seen above it (a copy)."""
     observed = res.weights.copy()
-    # (the operations of ExponentialMixture._fit_dead_time, row by row)
     for k in ks:
         js = np.flatnonzero((dt > 0) & (res.n_components == k))
         if js.shape[0] == 0:
@@ -950,7 +993,269 @@ def _fit_many_observations(datasets, ks, *, sample_weight, event_observed, entry
         a -= a.max(axis=1, keepdims=True)
         w = np.exp(a)
         res.weights[js, :k] = w / w.sum(axis=1, keepdims=True)
-    observed[slow & (n_pairs > 0)] = np.nan     # per-observation entry times
+    return observed
+
+
+# ----------------------------------------------------------------------
+# interval-censored / binned data sets (fit_many_intervals)
+
+def _split(arg, name, n_data, offsets):
+    """A per-data-set argument: a list of n_data entries, or (with ragged
+    bounds, ``offsets`` not None) one 1-D array parallel to the values."""
+    if offsets is not None:
+        a = np.asarray(arg)
+        if a.ndim != 1 or a.shape[0] != offsets[-1]:
+            raise ValueError(f"{name}: with ragged lower/upper it must be one 1-D array of "
+                             f"length len(values) = {int(offsets[-1])}, got shape {a.shape}")
+        return [a[offsets[j]:offsets[j + 1]] for j in range(n_data)]
+    if isinstance(arg, (str, bytes, np.ndarray)) or not hasattr(arg, "__len__") \
+            or len(arg) != n_data:
+        raise ValueError(f"{name} must be None or a list of {n_data} entries, one per data set")
+    return list(arg)
+
+
+def _ragged_pair(arg):
+    return isinstance(arg, tuple) and len(arg) == 2 and np.asarray(arg[1]).dtype.kind in "iu"
+
+
+def _interval_sets(lower, upper, sample_weight, entry):
+    """Per data set (lower_j, upper_j, weights_j or None, entry_j or None)."""
+    if _ragged_pair(lower) != _ragged_pair(upper):
+        raise TypeError("lower and upper must both be lists of 1-D arrays or both "
+                        "(values, offsets) pairs")
+    offsets = None
+    if _ragged_pair(lower):
+        offsets = np.asarray(lower[1])
+        if offsets.ndim != 1 or offsets.shape[0] < 1 or offsets[0] != 0 or \
+                np.any(np.diff(offsets) < 0):
+            raise ValueError("lower: offsets must be 1-D, start at 0 and be non-decreasing")
+        if not np.array_equal(offsets, np.asarray(upper[1])):
+            raise ValueError("lower and upper must have the same offsets")
+        n_data = offsets.shape[0] - 1
+        lows: List[Any] = []
+        ups: List[Any] = []
+        for name, (vals, _), out in (("lower", lower, lows), ("upper", upper, ups)):
+            v = np.asarray(vals)
+            if v.ndim != 1 or v.shape[0] != offsets[-1]:
+                raise ValueError(f"{name}: ragged values must be 1-D of length offsets[-1] = "
+                                 f"{int(offsets[-1])}, got shape {v.shape}")
+            out.extend(v[offsets[j]:offsets[j + 1]] for j in range(n_data))
+    else:
+        for name, a in (("lower", lower), ("upper", upper)):
+            if isinstance(a, (str, bytes, np.ndarray)) or not hasattr(a, "__len__"):
+                raise TypeError(f"{name} must be a list of 1-D arrays (one per data set) or a "
+                                f"(values, offsets) pair, got {type(a).__name__}")
+        if len(lower) != len(upper):
+            raise ValueError(f"lower and upper must have one entry per data set each, got "
+                             f"{len(lower)} and {len(upper)}")
+        n_data = len(lower)
+        lows, ups = list(lower), list(upper)
+    ws = [None] * n_data if sample_weight is None else \
+        _split(sample_weight, "sample_weight", n_data, offsets)
+    ts: List[Any]
+    if entry is None:
+        ts = [None] * n_data
+    elif isinstance(entry, (bool, np.bool_)):
+        raise TypeError("entry must be a number or a list (one entry per data set), got a bool")
+    elif isinstance(entry, numbers.Real):
+        t = float(entry)
+        if not np.isfinite(t) or t < 0:
+            raise ValueError(f"entry must be a finite number >= 0, got {entry!r}")
+        ts = [t] * n_data
+    else:
+        ts = _split(entry, "entry", n_data, offsets)
+    return n_data, lows, ups, ws, ts
+
+
+def _name_interval_message(msg, j):
+    """A message of from_intervals, naming data set j."""
+    import re
+    named = re.sub(r"\b(lower|upper|entry|sample_weight)\[", rf"\1[{j}][", msg)
+    named = re.sub(r"^(lower|upper|entry|sample_weight)\b(?!\[)", rf"\1[{j}]", named)
+    if named == msg:
+        named = f"lower[{j}]/upper[{j}]: " + msg
+    return named
+
+
+def fit_many_intervals(lower, upper, n_components, *, sample_weight=None, entry=None,
+                       n_init=1, init="auto", tol=1e-10, max_iter=1000,
+                       acceleration="anderson", random_state=None, n_threads=None,
+                       strict=False):
+    """Fit an exponential mixture to each of many interval-censored (binned)
+    data sets, in parallel: :func:`fit_many` for
+    :meth:`ExponentialMixture.fit_intervals`.
+
+    Data set ``j`` is the rows ``lower[j][i] < x < upper[j][i]``:
+    ``lower == upper`` is an exact value, ``upper == inf`` a right-censoring
+    time at ``lower``, otherwise a bin or rounding interval.  A histogram per
+    data set is ``lower[j] = edges_j[:-1]``, ``upper[j] = edges_j[1:]``,
+    ``sample_weight[j] = counts_j``.
+
+    Parameters
+    ----------
+    lower, upper : lists of 1-D arrays, or ``(values, offsets)`` pairs
+        The bounds per data set (parallel lists), or both in the ragged form
+        of :func:`fit_many` with the same ``offsets``.
+    n_components : int or iterable of int
+        As in :func:`fit_many` (K chosen per data set by BIC, n the total
+        weight).
+    sample_weight : None, list of arrays (or None entries), or 1-D array
+        Weights (bin counts) per row: a list parallel to ``lower``, or for the
+        ragged form one array parallel to the values.
+    entry : None, float, or list of floats / arrays / None (ragged: 1-D array)
+        Left truncation as in :meth:`ExponentialMixture.fit_intervals`: a dead
+        time common to every data set, a dead time (or per-row entry times)
+        per data set, or for the ragged form one array parallel to the values.
+    n_init, init, tol, max_iter, acceleration, random_state, n_threads
+        As in :func:`fit_many`.  Data set ``j`` gets the child seed
+        ``np.random.SeedSequence(random_state).spawn(n_datasets)[j]``.
+    strict : bool, default False
+        If True, raise ``ValueError`` naming ``lower[j]`` / ``upper[j]`` /
+        ``entry[j]`` / ``sample_weight[j]`` for the first data set that
+        :meth:`ExponentialMixture.fit_intervals` would reject (lower > upper,
+        NaN, negative bounds, a row below its entry time, no information such
+        as a single row [0, inf), fewer rows than the smallest K); if False,
+        report it in ``status`` ("invalid: ...") with a NaN row.
+
+    Returns
+    -------
+    FitManyResult
+        As :func:`fit_many`; ``n_observations`` counts rows.  Each data set's
+        result equals ``ExponentialMixture(K, random_state=child_j, ...)
+        .fit_intervals(lower[j], upper[j], sample_weight[j], entry=entry[j])``
+        bit for bit (the same observation sets, starts and C fit; the EM of
+        every data set runs in one C call over the threads), and the choice
+        of K that of ``select_components_intervals`` with the same seed.
+
+    Examples
+    --------
+    >>> import numpy as np, expmix
+    >>> rng = np.random.default_rng(0)
+    >>> edges = np.r_[np.arange(0.0, 5.0, 0.25), np.inf]           # bins of 0.25, open last
+    >>> counts = [np.histogram(rng.exponential(1.0, 400), edges)[0] for _ in range(20)]
+    >>> res = expmix.fit_many_intervals([edges[:-1]] * 20, [edges[1:]] * 20, 1,
+    ...                                 sample_weight=counts, random_state=0)
+    >>> bool(np.all(np.abs(res.rates[:, 0] - 1.0) < 0.2))
+    True
+    """
+    from .mixture import TRUNCATION_EM_MAX_ITER
+    from .observations import from_intervals
+    ks = _candidates(n_components)
+    _check_options(ks, tol, max_iter, n_init, init, acceleration, strict, random_state)
+    n_threads = effective_n_threads(n_threads)
+    n_init = int(n_init)
+    n_data, lows, ups, ws, ts = _interval_sets(lower, upper, sample_weight, entry)
+    Kmax = ks[-1]
+
+    # ---- per data set: the estimator's observation set, or why not ----------
+    status = np.full(n_data, "", dtype=object)
+    n_obs = np.zeros(n_data, np.int64)
+    total_w = np.zeros(n_data)
+    prepared = {}
+    for j in range(n_data):
+        try:
+            try:
+                o = from_intervals(lows[j], ups[j], ws[j], ts[j])
+            except TypeError as err:        # wrong form: raised whatever strict
+                raise TypeError(_name_interval_message(str(err), j)) from None
+            except ValueError as err:
+                raise ValueError(_name_interval_message(str(err), j)) from None
+            n_obs[j] = o.n_obs
+            if o.n_obs < ks[0]:
+                raise ValueError(f"lower[{j}] has {o.n_obs} observations, fewer than the "
+                                 f"smallest n_components ({ks[0]})")
+            with np.errstate(over="ignore"):
+                total_w[j] = o.total_weight
+            if not np.isfinite(total_w[j]):
+                raise ValueError(f"sample_weight[{j}]: the weights sum to more than the "
+                                 "largest float64 (1.8e308); divide them by a common factor")
+        except ValueError as err:
+            status[j] = "invalid: " + str(err)
+            if strict:
+                raise
+            continue
+        prepared[j] = _prepared(o)
+    valid = np.zeros(n_data, bool)
+    valid[list(prepared)] = True
+
+    # ---- segment buffers: C data set j is data set j (empty when invalid) ----
+    def segments(name, wname):
+        parts = [getattr(prepared[j][1], name) if j in prepared else None
+                 for j in range(n_data)]
+        if all(p is None for p in parts):
+            return None, None, None
+        wparts = [getattr(prepared[j][1], wname) if j in prepared else None
+                  for j in range(n_data)]
+        off = np.zeros(n_data + 1, np.int64)
+        np.cumsum([0 if p is None else p.shape[0] for p in parts], out=off[1:])
+        vals = np.ascontiguousarray(np.concatenate([p for p in parts if p is not None]),
+                                    dtype=np.float64)
+        if all(w is None for w in wparts):
+            return vals, None, off
+        wv = np.concatenate([np.ones(p.shape[0]) if w is None else w
+                             for p, w in zip(parts, wparts) if p is not None])
+        return vals, np.ascontiguousarray(wv, dtype=np.float64), off
+
+    E, Ew, Eo = segments("exact", "exact_w")
+    R, Rw, Ro = segments("right", "right_w")
+    T, Tw, To = segments("trunc", "trunc_w")
+    L, Lw, Lo = segments("lower", "interval_w")
+    # a segment without weights stays without (ones would change the C kernel's
+    # rounding against the single fit) when others in its buffer have them
+    unweighted = np.zeros(n_data, np.uint8)
+    for j, (_, of, _, _) in prepared.items():
+        for bit, wname in ((1, "exact_w"), (2, "right_w"), (4, "interval_w"), (8, "trunc_w")):
+            if getattr(of, wname) is None:
+                unweighted[j] |= bit
+    U = None
+    if L is not None:
+        U = np.ascontiguousarray(np.concatenate([prepared[j][1].upper for j in range(n_data)
+                                                 if j in prepared and
+                                                 prepared[j][1].lower is not None]),
+                                 dtype=np.float64)
+    max_iter_per = np.full(n_data, int(max_iter), np.int64)
+    for j, (_, of, _, _) in prepared.items():
+        if of.trunc is not None:
+            max_iter_per[j] = min(int(max_iter), TRUNCATION_EM_MAX_ITER)
+
+    # ---- the problem table: the estimator's starts per (data set, K) --------
+    children = (random_state if isinstance(random_state, np.random.SeedSequence)
+                else np.random.SeedSequence(random_state)).spawn(n_data)
+    groups = [(j, k) for k in ks for j in range(n_data) if valid[j] and n_obs[j] >= k]
+    starts = [_estimator_starts(prepared[j][1], k, n_init, init, children[j])
+              for j, k in groups]
+    P = sum(len(st) for st in starts)
+    W = np.full((P, Kmax), np.nan)
+    M = np.full((P, Kmax), np.nan)
+    data_index = np.empty(P, np.int64)
+    ncomp = np.empty(P, np.intc)
+    rows, p = [], 0
+    for (j, k), st in zip(groups, starts):
+        rows.append((p, p + len(st)))
+        for s in st:
+            W[p, :k] = s[0]
+            M[p, :k] = s[1]
+            data_index[p] = j
+            ncomp[p] = k
+            p += 1
+    out = _core.fit_many_data(n_data, E, Ew, Eo, R, Rw, Ro, T, Tw, To, max_iter_per,
+                              data_index, ncomp, W, M, max_iter=int(max_iter), tol=float(tol),
+                              accel=_ACCEL[acceleration], n_threads=n_threads,
+                              lower=L, upper=U, interval_w=Lw, interval_off=Lo,
+                              unweighted=unweighted)
+
+    # ---- best restart per group as _fit; K by BIC; dead times ---------------
+    g = _estimator_best(groups, rows, prepared, W, M, out, Kmax)
+    grp_j = np.asarray([j for j, _ in groups], np.int64)
+    grp_k = np.asarray([k for _, k in groups], np.int64)
+    bic = _group_bic(g, grp_k, total_w[grp_j])
+    res = _select(n_data, ks, Kmax, grp_j, grp_k, g, bic, valid, status, strict, n_obs)
+    dt = np.asarray([prepared[j][0].dead_time if j in prepared else 0.0
+                     for j in range(n_data)], np.float64)
+    rows_left = np.asarray([j in prepared and prepared[j][1].trunc is not None
+                            for j in range(n_data)], bool)
+    observed = _map_dead_time(res, ks, dt)
+    observed[rows_left] = np.nan            # per-observation entry times
     res.observed_weights = observed
-    res.entry = np.where(slow & (n_pairs > 0), np.nan, dt)
+    res.entry = np.where(rows_left, np.nan, dt)
     return res
