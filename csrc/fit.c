@@ -95,6 +95,14 @@ static int em_eval(em_ctx *c, em_state *s, em_state *next)
  * with the component index in *which. */
 static int em_guard(int K, const em_state *s, const em_options *o, int *which)
 {
+    /* no responsibility at all (every term of the component below the
+     * kernels' e^-600 drop, R_k = 0): empty, whatever its rate (0/0) */
+    for (int k = 0; k < K; k++) {
+        if (s->w[k] == 0.0) {
+            *which = k;
+            return 1;
+        }
+    }
     for (int k = 0; k < K; k++) {
         if (!(s->mu[k] > 0.0) || !(s->mu[k] * o->scale <= o->rate_ceiling) || !isfinite(s->mu[k])) {
             *which = k;

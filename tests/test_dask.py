@@ -277,7 +277,7 @@ def test_select_components(client, data3):
         np.testing.assert_allclose(a["bic"], b["bic"], rtol=1e-12)
         np.testing.assert_allclose(a["aic"], b["aic"], rtol=1e-12)
     for K in (1, 2, 3):
-        np.testing.assert_allclose(dres.models[K].rates_, res.models[K].rates_, rtol=1e-10)
+        np.testing.assert_allclose(dres.models[K].rates_, res.models[K].rates_, rtol=1e-8)   # see assert_same_fit
     assert "selected by BIC" in str(dres)
 
 

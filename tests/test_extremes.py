@@ -176,3 +176,26 @@ def test_allocation_failure_becomes_memory_error():
                                   MALLOC_MMAP_THRESHOLD_="65536", MALLOC_TRIM_THRESHOLD_="0"))
     assert out.returncode == 0, out.stdout + out.stderr
     assert "the C core could not allocate its workspace" in out.stdout
+
+
+def test_a_component_with_no_responsibility_is_empty_not_a_spike():
+    """A start whose fast component explains no point at all (every term of it
+    below the kernels' e^-600 drop, so R_k = 0 exactly and its M-step rate is
+    0/0) degenerates as an empty component (kind 1: the fit returns the last
+    sound iterate with the vanished-weight warning), not as a diverged rate
+    (kind 2, which made fit raise DegenerateFitError)."""
+    from expmix import _core
+    from expmix.observations import from_samples
+    x = np.linspace(1e-3, 6.0, 256)             # whole 64-point tiles
+    obs = from_samples(x)
+    w, mu = np.array([0.91, 0.09]), np.array([0.0135, 8.7e5])
+    r = _core.fit(obs, w.copy(), mu.copy(), n_threads=1, scale=_core.data_scale(obs))
+    assert r["status"] == 2 and r["degenerate_kind"] == 1 and r["degenerate_component"] == 1
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        m = ExponentialMixture(2, weights_init=w, rates_init=mu, n_threads=1).fit(x)
+    assert any("weight vanished" in str(c.message) for c in caught)
+    # the last sound iterate is returned: here the start (its first EM step empties it)
+    # (ordered by decreasing rate)
+    np.testing.assert_allclose(m.rates_, mu[::-1], rtol=1e-15)
+    np.testing.assert_allclose(m.weights_, w[::-1], rtol=1e-15)

@@ -239,7 +239,9 @@ def fit_many(datasets, n_components, *, sample_weight=None, event_observed=None,
         observations is skipped for that data set.
     sample_weight : None, list of arrays (or None entries), or 1-D array
         Weights per observation: a list parallel to ``datasets``, or for the
-        ragged form one array parallel to ``values``.
+        ragged form one array parallel to ``values``.  A None entry among
+        arrays is fitted with unit weights: equal to the unweighted single
+        fit up to the last bits (unit weights take the weighted kernel).
     event_observed : None, list of bool arrays (or None entries), or 1-D array
         Right censoring, as in :meth:`ExponentialMixture.fit`: False marks a
         value as a censoring time (the event happened later, e.g. at the end

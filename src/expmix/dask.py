@@ -709,6 +709,9 @@ def _par_ok(K, w, mu):
 
 def _guard(K, w, mu, weight_floor, rate_ceiling, scale):
     for k in range(K):
+        if w[k] == 0.0:         # no responsibility at all: empty (em_guard)
+            return 1, k
+    for k in range(K):
         if not (mu[k] > 0.0) or not (mu[k] * scale <= rate_ceiling) or not math.isfinite(mu[k]):
             return 2, k
     for k in range(K):
