@@ -177,3 +177,23 @@ def draw_above(rng, t, w, mu):
     k = np.minimum((rng.random(t.shape[0])[:, None] > np.cumsum(p, axis=1)).sum(axis=1),
                    len(w) - 1)
     return t + rng.standard_exponential(t.shape[0]) / mu[k]
+
+
+def assert_same_row(res, j, m, K):
+    """Row j of a FitManyResult is, bit for bit, the single fit m with K
+    components (parameters, log-likelihood, bookkeeping, BIC, observed weights)."""
+    assert res.n_components[j] == K
+    assert np.array_equal(res.rates[j, :K], m.rates_)
+    assert np.array_equal(res.weights[j, :K], m.weights_)
+    assert res.log_likelihood[j] == m.log_likelihood_
+    assert res.n_iter[j] == m.n_iter_
+    assert res.converged[j] == m.converged_
+    assert res.status[j] == m.status_
+    assert res.bic[j] == m.bic_
+    assert res.n_observations[j] == m.n_observations_
+    if m.observed_weights_ is None:
+        assert np.all(np.isnan(res.observed_weights[j]))
+        assert np.isnan(res.entry[j])
+    else:
+        assert np.array_equal(res.observed_weights[j, :K], m.observed_weights_)
+        assert res.entry[j] == m.entry_

@@ -15,7 +15,7 @@ import pytest
 
 from expmix import ExponentialMixture, fit_many_intervals, select_components_intervals
 from expmix import _core
-from reference import direct_mle, loglik_wmu
+from reference import direct_mle, loglik_wmu, assert_same_row
 
 ACC = dict(acceleration="squarem")      # explicit: tests compare to single fits
 
@@ -74,24 +74,6 @@ def scenario(kind, seed=0, n_sets=6):
     return lows, ups, ws, ts
 
 
-def assert_same(res, j, m, K):
-    assert res.n_components[j] == K
-    assert np.array_equal(res.rates[j, :K], m.rates_)
-    assert np.array_equal(res.weights[j, :K], m.weights_)
-    assert res.log_likelihood[j] == m.log_likelihood_
-    assert res.n_iter[j] == m.n_iter_
-    assert res.converged[j] == m.converged_
-    assert res.status[j] == m.status_
-    assert res.bic[j] == m.bic_
-    assert res.n_observations[j] == m.n_observations_
-    if m.observed_weights_ is None:
-        assert np.all(np.isnan(res.observed_weights[j]))
-        assert np.isnan(res.entry[j])
-    else:
-        assert np.array_equal(res.observed_weights[j, :K], m.observed_weights_)
-        assert res.entry[j] == m.entry_
-
-
 def single(K, lo, hi, w, t, child, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -109,7 +91,7 @@ def test_equal_to_single_fits(kind, K, n_init, init):
     ch = children(42, len(lows))
     for j in range(len(lows)):
         m = single(K, lows[j], ups[j], ws[j], ts[j], ch[j], n_init=n_init, init=init, **ACC)
-        assert_same(res, j, m, K)
+        assert_same_row(res, j, m, K)
 
 
 @pytest.mark.parametrize("acc", ["anderson", "squarem", "none"])
@@ -121,7 +103,7 @@ def test_equal_to_single_fits_each_acceleration(acc):
                              acceleration=acc)
     ch = children(1, len(lows))
     for j in range(len(lows)):
-        assert_same(res, j, single(2, lows[j], ups[j], ws[j], 0.0, ch[j], acceleration=acc), 2)
+        assert_same_row(res, j, single(2, lows[j], ups[j], ws[j], 0.0, ch[j], acceleration=acc), 2)
 
 
 def test_scalar_dead_time_and_ragged_form():
@@ -133,8 +115,8 @@ def test_scalar_dead_time_and_ragged_form():
     ch = children(3, len(lows))
     for j in range(len(lows)):
         m = single(2, lows[j], ups[j], ws[j], 0.02, ch[j], **ACC)
-        assert_same(res, j, m, 2)
-        assert_same(rr, j, m, 2)
+        assert_same_row(res, j, m, 2)
+        assert_same_row(rr, j, m, 2)
         assert res.entry[j] == 0.02
 
 
@@ -154,7 +136,7 @@ def test_k_range_matches_select_components():
                                               entry=ts[j], random_state=ch[j], **ACC)
         K = sel.best_n_components_
         chosen.add(K)
-        assert_same(res, j, sel.best_, K)
+        assert_same_row(res, j, sel.best_, K)
         for row in sel.table:
             k = row["n_components"]
             assert res.table[k]["bic"][j] == row["bic"]
@@ -261,7 +243,7 @@ def test_invalid_data_sets_get_a_status():
             fit_many_intervals([L[0], L[j]], [U[0], U[j]], 2, random_state=3, strict=True,
                                **ACC)
     for j in (0, len(L) - 1):               # the neighbours are unaffected
-        assert_same(res, j, single(2, L[j], U[j], None, None, ch[j], **ACC), 2)
+        assert_same_row(res, j, single(2, L[j], U[j], None, None, ch[j], **ACC), 2)
     assert not res.ok[1:-1].any() and res.ok[[0, -1]].all()
 
 
