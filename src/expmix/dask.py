@@ -763,6 +763,7 @@ def _converged(d, dq2, dp2, tolw, from_q, rho2_max):
 
 
 _AA_DEPTH = 3   # EM_AA_DEPTH of csrc/fit.c
+_SQ_STEP_FACTOR = 2.0   # EM_SQ_STEP_FACTOR of csrc/fit.c
 
 
 def _aa_lstsq(D, g):
@@ -983,7 +984,7 @@ def _em_fit(w, mu, *, max_iter=1000, tol=1e-10, accel=2, weight_floor=1e-12,
             if alpha < -stepmax:
                 alpha = -stepmax
             if alpha == -stepmax:
-                stepmax *= 4.0
+                stepmax *= _SQ_STEP_FACTOR
             if alpha < -1.0:
                 thx = []
                 for j in range(2 * K):
@@ -1005,7 +1006,7 @@ def _em_fit(w, mu, *, max_iter=1000, tol=1e-10, accel=2, weight_floor=1e-12,
                         status = 0
                         break
                     continue
-                stepmax = stepmax / 4.0 if stepmax / 4.0 > 1.0 else 1.0
+                stepmax = stepmax / _SQ_STEP_FACTOR if stepmax / _SQ_STEP_FACTOR > 1.0 else 1.0
             candw, candmu = s2w, s2mu
             llq, thq = s1ll, th1
             if n_passes - 1 >= max_iter:
