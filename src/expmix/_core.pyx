@@ -11,7 +11,8 @@ into an exception here.
 """
 from libc.stdint cimport int64_t, uint8_t
 from libc.stdlib cimport malloc, free
-from libc.string cimport memset
+from libc.string cimport memset, strcmp
+from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_C_CONTIGUOUS, PyBUF_FORMAT
 
 import numpy as np
 
@@ -373,10 +374,13 @@ def set_cpu_dispatch(path):
 # Many fits over ragged buffers (csrc/batch.c)
 
 cdef extern from "em_batch.h" nogil:
-    int em_fit_many(int64_t n_data, const double *values, const double *weights,
-                    const int64_t *offsets, int64_t n_problems, const int64_t *data_index,
+    int em_fit_many(int64_t n_data, const double *const *values, const double *const *weights,
+                    const int64_t *lengths, int64_t n_problems, const int64_t *data_index,
                     const int *n_comp, int stride, double *w, double *mu,
                     const em_options *opt, em_result *results, int n_threads)
+    int em_scan_many(int64_t n_data, const double *const *values, const double *const *weights,
+                     const int64_t *lengths, int n_threads, int64_t *n_bad, int64_t *n_info,
+                     int64_t *n_wpos)
     int em_fit_many_data(int64_t n_data, const em_data *data, const int64_t *max_iter,
                          int64_t n_problems, const int64_t *data_index, const int *n_comp,
                          int stride, double *w, double *mu, const em_options *opt,
@@ -392,53 +396,160 @@ cdef dict _batch_table(Py_ssize_t P):
 
 
 cdef int _fill_batch_table(dict out, const em_result *r, Py_ssize_t P) except -1:
+    cdef int[::1] st = out["status"], dc = out["degenerate_component"]
+    cdef int[::1] dk = out["degenerate_kind"]
+    cdef int64_t[::1] it = out["n_iter"]
+    cdef double[::1] ll = out["loglik"], wt = out["weight"]
     cdef Py_ssize_t i
     for i in range(P):
-        out["status"][i] = r[i].status
-        out["n_iter"][i] = r[i].n_iter
-        out["loglik"][i] = r[i].loglik
-        out["weight"][i] = r[i].weight
-        out["degenerate_component"][i] = r[i].degenerate_component
-        out["degenerate_kind"][i] = r[i].degenerate_kind
+        st[i] = r[i].status
+        it[i] = r[i].n_iter
+        ll[i] = r[i].loglik
+        wt[i] = r[i].weight
+        dc[i] = r[i].degenerate_component
+        dk[i] = r[i].degenerate_kind
     return 0
 
 
-def fit_many(const double[::1] values, weights, const int64_t[::1] offsets,
-             const int64_t[::1] data_index, const int[::1] n_comp,
+cdef class ExactSets:
+    """A table of pointers to n exact data sets (and their weights), for
+    fit_many and scan: the caller's arrays are used where they are, not
+    copied into one buffer.
+
+    ExactSets(values, weights, offsets): with offsets None, ``values`` is a
+    list of 1-D C-contiguous float64 arrays and ``weights`` None or a list of
+    the same length whose entries are None (unit weights) or such arrays of
+    the data set's length; with offsets (n + 1 int64 entries from 0 to
+    len(values)), ``values`` and ``weights`` (None or the same length) are
+    ragged 1-D float64 buffers.  The buffers are held until the object is
+    freed.  TypeError names the first list entry that is not a 1-D
+    C-contiguous float64 buffer (the facade converts those first).
+    """
+    cdef int64_t n
+    cdef const double **v
+    cdef const double **w
+    cdef int64_t *len
+    cdef Py_buffer *bufs
+    cdef Py_ssize_t n_bufs
+    cdef object keep
+
+    def __cinit__(self, values, weights, offsets):
+        cdef const double[::1] vv
+        cdef const double[::1] wv
+        cdef const int64_t[::1] ov
+        cdef Py_ssize_t j, n
+        cdef list vl
+        cdef list wl
+        self.keep = (values, weights, offsets)
+        if offsets is not None:
+            ov = offsets
+            vv = values
+            n = ov.shape[0] - 1
+            if n < 0 or ov[0] != 0 or ov[n] != vv.shape[0]:
+                raise ValueError("offsets must have n + 1 entries from 0 to len(values)")
+            if weights is not None:
+                wv = weights
+                if wv.shape[0] != vv.shape[0]:
+                    raise ValueError("weights must have the length of values")
+            self._alloc(n, weights is not None, 0)
+            for j in range(n):
+                if ov[j + 1] < ov[j]:
+                    raise ValueError("offsets must be non-decreasing")
+                self.len[j] = ov[j + 1] - ov[j]
+                self.v[j] = &vv[0] + ov[j] if self.len[j] > 0 else NULL
+                if weights is not None:
+                    self.w[j] = &wv[0] + ov[j] if self.len[j] > 0 else NULL
+            return
+        vl = values
+        n = len(vl)
+        if weights is not None:
+            wl = weights
+            if len(wl) != n:
+                raise ValueError("weights must be a list of the length of values")
+        self._alloc(n, weights is not None, 2 * n)
+        for j in range(n):
+            self.v[j] = self._take(vl[j], j, "values", &self.len[j])
+            if weights is not None and wl[j] is not None:
+                self.w[j] = self._take(wl[j], j, "weights", NULL)
+                if self.bufs[self.n_bufs - 1].len // 8 != self.len[j]:
+                    raise ValueError(f"weights[{j}] must have the length of values[{j}]")
+
+    cdef int _alloc(self, Py_ssize_t n, bint weighted, Py_ssize_t n_bufs) except -1:
+        self.n = n
+        self.v = <const double **>malloc((n + 1) * sizeof(double *))
+        self.len = <int64_t *>malloc((n + 1) * sizeof(int64_t))
+        self.w = <const double **>malloc((n + 1) * sizeof(double *)) if weighted else NULL
+        self.bufs = <Py_buffer *>malloc((n_bufs + 1) * sizeof(Py_buffer))
+        if self.v == NULL or self.len == NULL or self.bufs == NULL or (weighted and self.w == NULL):
+            raise MemoryError("ExactSets: cannot allocate the pointer table")
+        if weighted:
+            memset(self.w, 0, (n + 1) * sizeof(double *))
+        return 0
+
+    cdef const double *_take(self, obj, Py_ssize_t j, str name, int64_t *length) except? NULL:
+        cdef Py_buffer *b = &self.bufs[self.n_bufs]
+        try:
+            PyObject_GetBuffer(obj, b, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT)
+        except (TypeError, BufferError, ValueError):
+            raise TypeError(f"{name}[{j}] is not a C-contiguous float64 buffer") from None
+        self.n_bufs += 1
+        if b.ndim != 1 or b.itemsize != 8 or b.format == NULL or strcmp(b.format, "d") != 0:
+            raise TypeError(f"{name}[{j}] is not a 1-D float64 buffer")
+        if length != NULL:
+            length[0] = b.shape[0]
+        return <const double *>b.buf if b.shape[0] > 0 else NULL
+
+    def __dealloc__(self):
+        cdef Py_ssize_t i
+        for i in range(self.n_bufs):
+            PyBuffer_Release(&self.bufs[i])
+        free(self.v)
+        free(self.w)
+        free(self.len)
+        free(self.bufs)
+
+    def __len__(self):
+        return self.n
+
+    def scan(self, int n_threads=1):
+        """Per data set: (n_obs, n_bad, n_info, n_wpos), int64 arrays (em_scan_many)."""
+        cdef Py_ssize_t j
+        n_obs = np.empty(self.n, dtype=np.int64)
+        n_bad = np.zeros(self.n, dtype=np.int64)
+        n_info = np.zeros(self.n, dtype=np.int64)
+        n_wpos = np.zeros(self.n, dtype=np.int64)
+        cdef int64_t[::1] no = n_obs, nb = n_bad, ni = n_info, nw = n_wpos
+        cdef int st
+        for j in range(self.n):
+            no[j] = self.len[j]
+        if self.n == 0:
+            return n_obs, n_bad, n_info, n_wpos
+        with nogil:
+            st = em_scan_many(self.n, self.v, self.w, self.len, n_threads if n_threads > 0 else 1,
+                              &nb[0], &ni[0], &nw[0])
+        if st != EM_OK:
+            _raise_status(st, "scan")
+        return n_obs, n_bad, n_info, n_wpos
+
+
+def fit_many(ExactSets sets, const int64_t[::1] data_index, const int[::1] n_comp,
              double[:, ::1] w, double[:, ::1] mu, *, int64_t max_iter=1000, double tol=1e-10,
              int accel=2, double weight_floor=1e-12, double rate_ceiling=1e14, int n_threads=1):
-    """Fit P problems over ragged exact data in one call into C, without the GIL.
+    """Fit P problems over exact data sets in one call into C, without the GIL.
 
-    values/weights/offsets: the ragged data sets (weights None: unit weights);
-    problem p fits data set data_index[p] with n_comp[p] components from
-    (w[p], mu[p]) (rows of width >= max n_comp), overwritten in place.
-    Returns a dict of arrays (status, n_iter, loglik, weight,
-    degenerate_component, degenerate_kind); negative statuses are reported,
-    not raised.
+    sets: an ExactSets table; problem p fits data set data_index[p] with
+    n_comp[p] components from (w[p], mu[p]) (rows of width >= max n_comp),
+    overwritten in place.  Returns a dict of arrays (status, n_iter, loglik,
+    weight, degenerate_component, degenerate_kind); negative statuses are
+    reported, not raised.
     """
-    cdef int64_t n_data = offsets.shape[0] - 1
-    cdef int64_t P = data_index.shape[0], i
+    cdef int64_t P = data_index.shape[0]
     cdef int stride = w.shape[1]
-    cdef const double[::1] wv
-    cdef const double *wp = NULL
-    cdef const double *vp = NULL
     cdef em_options o
     cdef em_result *r = NULL
     cdef int st
-    if n_data < 0:
-        raise ValueError("offsets must have n_datasets + 1 entries")
     if n_comp.shape[0] != P or w.shape[0] != P or mu.shape[0] != P or mu.shape[1] != stride:
         raise ValueError("data_index, n_comp, w and mu must describe the same problems")
-    if weights is not None:
-        wv = weights
-        if wv.shape[0] != values.shape[0]:
-            raise ValueError("weights must have the length of values")
-        if wv.shape[0] > 0:
-            wp = &wv[0]
-    if values.shape[0] > 0:
-        vp = &values[0]
-    if offsets[n_data] != values.shape[0]:
-        raise ValueError("offsets[-1] must equal len(values)")
     _options(&o, max_iter, tol, 1, accel, weight_floor, rate_ceiling, 1.0)
     out = _batch_table(P)
     if P == 0:
@@ -449,7 +560,7 @@ def fit_many(const double[::1] values, weights, const int64_t[::1] offsets,
     try:
         memset(r, 0, P * sizeof(em_result))
         with nogil:
-            st = em_fit_many(n_data, vp, wp, &offsets[0], P, &data_index[0], &n_comp[0],
+            st = em_fit_many(sets.n, sets.v, sets.w, sets.len, P, &data_index[0], &n_comp[0],
                              stride, &w[0, 0], &mu[0, 0], &o, r, n_threads if n_threads > 0 else 1)
         if st < 0:
             _raise_status(st, "fit_many")

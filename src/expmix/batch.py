@@ -167,6 +167,25 @@ def _ragged(datasets, sample_weight):
                                  f"of length len(values) = {values.shape[0]}")
             weights = np.ascontiguousarray(weights, dtype=np.float64)
         return values, weights, offsets
+    xs, ws = _list_sets(datasets, sample_weight)
+    n = len(xs)
+    if ws is None and n > 0 and all(type(d) is np.ndarray for d in xs):
+        # fast path: a list of float64 vectors (one concatenation)
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.fromiter((d.shape[0] for d in xs), dtype=np.int64, count=n),
+                  out=offsets[1:])
+        return np.ascontiguousarray(np.concatenate(xs)), None, offsets
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum([x.shape[0] for x in xs], out=offsets[1:])
+    values = np.ascontiguousarray(np.concatenate(xs) if n else np.zeros(0))
+    weights = None
+    if ws is not None:
+        weights = np.ascontiguousarray(np.concatenate(
+            [np.ones(x.shape[0]) if w is None else w for x, w in zip(xs, ws)]) if n else np.zeros(0))
+    return values, weights, offsets
+
+
+def _check_list_args(datasets, sample_weight):
     if isinstance(datasets, (str, bytes, np.ndarray)) or not hasattr(datasets, "__len__"):
         raise TypeError("datasets must be a list of 1-D arrays or a (values, offsets) pair "
                         f"of arrays, got {type(datasets).__name__}")
@@ -176,15 +195,19 @@ def _ragged(datasets, sample_weight):
                                       or len(sample_weight) != n):
         raise ValueError(f"sample_weight must be None or a list of {n} arrays (or None "
                          "entries), one per data set")
-    if sample_weight is None and n > 0 and all(
-            type(d) is np.ndarray and d.ndim == 1 and d.dtype == np.float64 for d in datasets):
-        # fast path: a list of float64 vectors (one concatenation, no per-array work)
-        offsets = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.fromiter((d.shape[0] for d in datasets), dtype=np.int64, count=n),
-                  out=offsets[1:])
-        return np.ascontiguousarray(np.concatenate(datasets)), None, offsets
-    parts, wparts, lengths = [], [], []
-    for i, d in enumerate(datasets):
+
+
+def _list_sets(datasets, sample_weight):
+    """Lists (xs, ws or None) of 1-D C-contiguous float64 arrays from a list of data
+    sets and of weights (None entries stay None: unit weights), converting only
+    what needs it, with messages naming datasets[i] / sample_weight[i]."""
+    _check_list_args(datasets, sample_weight)
+    xs = list(datasets)
+    ws = None if sample_weight is None else list(sample_weight)
+    for i, d in enumerate(xs):
+        if type(d) is np.ndarray and d.ndim == 1 and d.dtype == np.float64 and \
+                d.flags.c_contiguous:
+            continue
         a = np.asarray(d)
         if a.ndim == 2 and a.shape[1] == 1:
             a = a[:, 0]
@@ -193,23 +216,38 @@ def _ragged(datasets, sample_weight):
         if a.dtype.kind not in "iuf":
             raise TypeError(f"datasets[{i}] must be numeric, got dtype {a.dtype}"
                             + (" (bool)" if a.dtype.kind == "b" else ""))
-        parts.append(a.astype(np.float64, copy=False))
-        lengths.append(a.shape[0])
-        if sample_weight is not None:
-            sw = sample_weight[i]
-            wparts.append(np.ones(a.shape[0]) if sw is None
-                          else _weight_array(sw, f"sample_weight[{i}]"))
-    values = np.ascontiguousarray(np.concatenate(parts) if parts else np.zeros(0))
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    weights = None
-    if sample_weight is not None:
-        for i, (wp, ln) in enumerate(zip(wparts, lengths)):
-            if wp.ndim != 1 or wp.shape[0] != ln:
+        xs[i] = np.ascontiguousarray(a, dtype=np.float64)
+    if ws is not None:
+        for i, sw in enumerate(ws):
+            if sw is None:
+                continue
+            wp = _weight_array(sw, f"sample_weight[{i}]")
+            if wp.ndim != 1 or wp.shape[0] != xs[i].shape[0]:
                 raise ValueError(f"sample_weight[{i}] has shape {wp.shape}, but datasets[{i}] "
-                                 f"has {ln} observations")
-        weights = np.ascontiguousarray(np.concatenate(wparts) if wparts else np.zeros(0))
-    return values, weights, offsets
+                                 f"has {xs[i].shape[0]} observations")
+            ws[i] = np.ascontiguousarray(wp)
+    return xs, ws
+
+
+def _exact_sets(datasets, sample_weight):
+    """(table, x, w) of exact data sets: an ExactSets pointer table over the
+    caller's arrays (float64 1-D contiguous arrays are not copied), and
+    functions giving data set j's values and weights (None: unit weights)."""
+    if _ragged_pair(datasets):
+        values, weights, offsets = _ragged(datasets, sample_weight)
+        return (_core.ExactSets(values, weights, offsets),
+                lambda j: values[offsets[j]:offsets[j + 1]],
+                (lambda j: None) if weights is None else
+                (lambda j: weights[offsets[j]:offsets[j + 1]]))
+    _check_list_args(datasets, sample_weight)
+    xs = list(datasets)
+    ws = None if sample_weight is None else list(sample_weight)
+    try:        # fast: float64 1-D contiguous arrays, checked in C, nothing copied
+        table = _core.ExactSets(xs, ws, None)
+    except (TypeError, ValueError):
+        xs, ws = _list_sets(xs, ws)
+        table = _core.ExactSets(xs, ws, None)
+    return table, xs.__getitem__, (lambda j: None) if ws is None else ws.__getitem__
 
 
 def fit_many(datasets, n_components, *, sample_weight=None, event_observed=None, entry=None,
@@ -240,8 +278,9 @@ def fit_many(datasets, n_components, *, sample_weight=None, event_observed=None,
     sample_weight : None, list of arrays (or None entries), or 1-D array
         Weights per observation: a list parallel to ``datasets``, or for the
         ragged form one array parallel to ``values``.  A None entry among
-        arrays is fitted with unit weights: equal to the unweighted single
-        fit up to the last bits (unit weights take the weighted kernel).
+        arrays is fitted with unit weights, bit for bit as the unweighted
+        single fit.  1-D C-contiguous float64 arrays (values and weights)
+        are read in place, not copied; other entries are converted first.
     event_observed : None, list of bool arrays (or None entries), or 1-D array
         Right censoring, as in :meth:`ExponentialMixture.fit`: False marks a
         value as a censoring time (the event happened later, e.g. at the end
@@ -326,8 +365,8 @@ def fit_many(datasets, n_components, *, sample_weight=None, event_observed=None,
             entry=entry, n_init=int(n_init), init=init, tol=tol, max_iter=max_iter,
             acceleration=acceleration, random_state=random_state, n_threads=n_threads,
             strict=bool(strict))
-    values, weights, offsets = _ragged(datasets, sample_weight)
-    n_data = offsets.shape[0] - 1
+    table, x_of, w_of = _exact_sets(datasets, sample_weight)
+    n_data = len(table)
     n_init = int(n_init)
     Kmax = ks[-1]
     # The default (one deterministic quantile start) is computed by C in the
@@ -336,31 +375,12 @@ def fit_many(datasets, n_components, *, sample_weight=None, event_observed=None,
     # drawn here, per data set, from the documented child seeds.
     c_starts = n_init == 1 and init in ("auto", "quantile")
 
-    # ---- validation: whole-buffer checks, per-data-set detail only where wrong --
-    n_obs = np.diff(offsets)
-
-    def _count(mask):
-        """Number of True entries of a (mostly False) mask per data set."""
-        idx = np.flatnonzero(mask)
-        return np.bincount(np.searchsorted(offsets, idx, side="right") - 1,
-                           minlength=n_data)[:n_data]
-
-    i_nan, i_inf, i_neg, _ = _core.scan_values(values)     # one pass, no masks
-    n_bad = np.zeros(n_data, dtype=np.int64) if max(i_nan, i_inf, i_neg) < 0 else \
-        _count(~(np.isfinite(values) & (values >= 0)))
-    if weights is not None:
-        n_bad += _count(~(np.isfinite(weights) & (weights >= 0)))
-        n_info = n_obs - _count(~((values > 0) & (weights > 0)))
-        n_wpos = n_obs - _count(~(weights > 0))
-    else:
-        # values are >= 0 once n_bad is 0: only the zeros lack information
-        n_info = n_obs - (_count(values == 0) if not n_bad.any() else _count(~(values > 0)))
-        n_wpos = n_obs
+    # ---- validation: one parallel pass in C; per-data-set detail only where wrong --
+    n_obs, n_bad, n_info, n_wpos = table.scan(n_threads)
     invalid = (n_obs == 0) | (n_bad > 0) | (n_wpos == 0) | (n_obs < ks[0]) | (n_info == 0)
     status = np.full(n_data, "", dtype=object)
     for j in np.flatnonzero(invalid):
-        x = values[offsets[j]:offsets[j + 1]]
-        wj = None if weights is None else weights[offsets[j]:offsets[j + 1]]
+        x, wj = x_of(j), w_of(j)
         try:
             if x.shape[0] == 0:
                 raise ValueError("is empty: at least one observation is needed")
@@ -380,10 +400,12 @@ def fit_many(datasets, n_components, *, sample_weight=None, event_observed=None,
                 raise ValueError(f"datasets[{j}] {msg}") from None
     valid = ~invalid
     total_w = n_obs.astype(np.float64)
-    if weights is not None:
+    if sample_weight is not None:
         with np.errstate(over="ignore"):
             for j in np.flatnonzero(valid):     # as Observations.total_weight (np.sum)
-                total_w[j] = float(np.sum(weights[offsets[j]:offsets[j + 1]]))
+                wj = w_of(j)
+                if wj is not None:
+                    total_w[j] = float(np.sum(wj))
         for j in np.flatnonzero(valid & ~np.isfinite(total_w)):
             msg = ("sample_weight: the weights sum to more than the largest float64 "
                    "(1.8e308); divide them by a common factor")
@@ -409,15 +431,15 @@ def fit_many(datasets, n_components, *, sample_weight=None, event_observed=None,
                     else np.random.SeedSequence(random_state)).spawn(n_data)
         for gi in range(n_grp):
             jj, kk = int(grp_j[gi]), int(grp_k[gi])
-            x = values[offsets[jj]:offsets[jj + 1]]
-            vw = np.ones_like(x) if weights is None else weights[offsets[jj]:offsets[jj + 1]]
+            x, vw = x_of(jj), w_of(jj)
+            vw = np.ones_like(x) if vw is None else vw
             rng = np.random.default_rng(children[jj])
             for i, s in enumerate(starting_points(x, vw, kk, n_init, init, rng)):
                 W[gi * n_init + i, :kk] = s[0]
                 M[gi * n_init + i, :kk] = s[1]
     data_index = np.repeat(grp_j, n_init).astype(np.int64)
     ncomp = np.repeat(grp_k, n_init).astype(np.intc)
-    out = _core.fit_many(values, weights, offsets, data_index, ncomp, W, M,
+    out = _core.fit_many(table, data_index, ncomp, W, M,
                          max_iter=int(max_iter), tol=float(tol),
                          accel=_ACCEL[acceleration], n_threads=n_threads)
 
