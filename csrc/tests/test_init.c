@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define EM_TEST_SEED 0x2545F4914F6CDD1DULL
 #include "em_check.h"
 
 #ifdef EM_TEST_MALLOC_HOOK
@@ -29,16 +30,6 @@ void *em_test_malloc(size_t n)
     return malloc(n);
 }
 #endif
-
-static uint64_t rng_state = 0x2545F4914F6CDD1DULL;
-static double urand(void) /* splitmix64 -> (0, 1) */
-{
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    z ^= z >> 31;
-    return ((double)(z >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-}
 
 typedef struct pv { double v, w; } pv;
 

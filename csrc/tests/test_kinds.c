@@ -35,18 +35,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define EM_TEST_SEED 0x243F6A8885A308D3ULL
 #include "em_check.h"
 
-
-static uint64_t rng_state = 0x243F6A8885A308D3ULL;
-static double urand(void) /* splitmix64 -> (0, 1) */
-{
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    z ^= z >> 31;
-    return ((double)(z >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-}
 
 static int close_enough(double a, double b, double floor_)
 {
