@@ -199,8 +199,8 @@ def fit_batch(list problems, double[:, ::1] w, double[:, ::1] mu, *, int64_t max
 
     w, mu: (P, K) starting points, overwritten with the results.  scales: a
     sequence of P data scales (None: computed).  Returns a dict of arrays:
-    status, n_iter, n_passes, loglik, weight, degenerate_component, and
-    history (list of arrays) when requested.  With ``interruptible`` the
+    status, n_iter, n_passes, loglik, weight, degenerate_component,
+    degenerate_kind, and history (list of arrays; None unless requested).  With ``interruptible`` the
     calling thread checks for signals (Ctrl-C) every 0.2 s; on a signal all
     fits stop and its exception (KeyboardInterrupt) is raised.
     """
@@ -217,18 +217,11 @@ def fit_batch(list problems, double[:, ::1] w, double[:, ::1] mu, *, int64_t max
         raise ValueError(f"fit_batch: n_components must be between 1 and {EM_MAX_COMPONENTS}, got {K}")
     if max_iter < 0:
         raise ValueError(f"fit_batch: max_iter must be >= 0, got {max_iter}")
-    out_status = np.zeros(P, dtype=np.int32)
-    out_iter = np.zeros(P, dtype=np.int64)
-    out_pass = np.zeros(P, dtype=np.int64)
-    out_ll = np.zeros(P, dtype=np.float64)
-    out_wt = np.zeros(P, dtype=np.float64)
-    out_deg = np.zeros(P, dtype=np.int32)
-    out_kind = np.zeros(P, dtype=np.int32)
+    out = _batch_table(P)
     hist_arr = np.empty((P if history else 0, max_iter + 1), dtype=np.float64)
     if P == 0:
-        return {"status": out_status, "n_iter": out_iter, "n_passes": out_pass,
-                "loglik": out_ll, "weight": out_wt, "degenerate_component": out_deg,
-                "degenerate_kind": out_kind, "history": [] if history else None}
+        out["history"] = [] if history else None
+        return out
     if history:
         hist = hist_arr
     d = <em_data *>malloc(P * sizeof(em_data))
@@ -256,20 +249,12 @@ def fit_batch(list problems, double[:, ::1] w, double[:, ::1] mu, *, int64_t max
             for i in range(P):
                 if r[i].status == EM_INTERRUPTED:
                     _raise_pending()
-        for i in range(P):
-            out_status[i] = r[i].status
-            out_iter[i] = r[i].n_iter
-            out_pass[i] = r[i].n_passes
-            out_ll[i] = r[i].loglik
-            out_wt[i] = r[i].weight
-            out_deg[i] = r[i].degenerate_component
-            out_kind[i] = r[i].degenerate_kind
-        hists = [hist_arr[i, :r[i].n_history].copy() for i in range(P)] if history else None
+        _fill_batch_table(out, r, P)
+        out["history"] = [hist_arr[i, :r[i].n_history].copy() for i in range(P)] \
+            if history else None
     finally:
         free(d); free(o); free(r)
-    return {"status": out_status, "n_iter": out_iter, "n_passes": out_pass,
-            "loglik": out_ll, "weight": out_wt, "degenerate_component": out_deg,
-            "degenerate_kind": out_kind, "history": hists}
+    return out
 
 
 def pass_stats(obs, const double[::1] w, const double[::1] mu, int n_threads=1):
@@ -388,9 +373,10 @@ cdef extern from "em_batch.h" nogil:
 
 
 cdef dict _batch_table(Py_ssize_t P):
-    """The per-problem result arrays of fit_many / fit_many_data."""
+    """The per-problem result arrays of fit_batch, fit_many and fit_many_data."""
     return {k: np.zeros(P, dtype=t) for k, t in (
-        ("status", np.int32), ("n_iter", np.int64), ("loglik", np.float64),
+        ("status", np.int32), ("n_iter", np.int64), ("n_passes", np.int64),
+        ("loglik", np.float64),
         ("weight", np.float64), ("degenerate_component", np.int32),
         ("degenerate_kind", np.int32))}
 
@@ -398,12 +384,13 @@ cdef dict _batch_table(Py_ssize_t P):
 cdef int _fill_batch_table(dict out, const em_result *r, Py_ssize_t P) except -1:
     cdef int[::1] st = out["status"], dc = out["degenerate_component"]
     cdef int[::1] dk = out["degenerate_kind"]
-    cdef int64_t[::1] it = out["n_iter"]
+    cdef int64_t[::1] it = out["n_iter"], npass = out["n_passes"]
     cdef double[::1] ll = out["loglik"], wt = out["weight"]
     cdef Py_ssize_t i
     for i in range(P):
         st[i] = r[i].status
         it[i] = r[i].n_iter
+        npass[i] = r[i].n_passes
         ll[i] = r[i].loglik
         wt[i] = r[i].weight
         dc[i] = r[i].degenerate_component
@@ -539,8 +526,8 @@ def fit_many(ExactSets sets, const int64_t[::1] data_index, const int[::1] n_com
 
     sets: an ExactSets table; problem p fits data set data_index[p] with
     n_comp[p] components from (w[p], mu[p]) (rows of width >= max n_comp),
-    overwritten in place.  Returns a dict of arrays (status, n_iter, loglik,
-    weight, degenerate_component, degenerate_kind); negative statuses are
+    overwritten in place.  Returns a dict of arrays (status, n_iter, n_passes,
+    loglik, weight, degenerate_component, degenerate_kind); negative statuses are
     reported, not raised.
     """
     cdef int64_t P = data_index.shape[0]
