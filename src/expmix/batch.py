@@ -144,8 +144,7 @@ def _weight_array(sw, name):
 
 def _ragged(datasets, sample_weight):
     """(values, weights or None, offsets) from a list or a (values, offsets) pair."""
-    if isinstance(datasets, tuple) and len(datasets) == 2 and \
-            np.asarray(datasets[1]).dtype.kind in "iu":
+    if _ragged_pair(datasets):
         values = np.asarray(datasets[0])
         offsets = np.asarray(datasets[1])
         if values.ndim != 1:
@@ -169,14 +168,8 @@ def _ragged(datasets, sample_weight):
         return values, weights, offsets
     xs, ws = _list_sets(datasets, sample_weight)
     n = len(xs)
-    if ws is None and n > 0 and all(type(d) is np.ndarray for d in xs):
-        # fast path: a list of float64 vectors (one concatenation)
-        offsets = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.fromiter((d.shape[0] for d in xs), dtype=np.int64, count=n),
-                  out=offsets[1:])
-        return np.ascontiguousarray(np.concatenate(xs)), None, offsets
     offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum([x.shape[0] for x in xs], out=offsets[1:])
+    np.cumsum(np.fromiter((x.shape[0] for x in xs), dtype=np.int64, count=n), out=offsets[1:])
     values = np.ascontiguousarray(np.concatenate(xs) if n else np.zeros(0))
     weights = None
     if ws is not None:
@@ -691,8 +684,7 @@ def _fit_many_observations(datasets, ks, *, sample_weight, event_observed, entry
     set by data set, as a single fit; their EM runs in the same C call."""
     from .mixture import TRUNCATION_EM_MAX_ITER
     from .observations import Observations, from_samples
-    ragged = isinstance(datasets, tuple) and len(datasets) == 2 and \
-        np.asarray(datasets[1]).dtype.kind in "iu"
+    ragged = _ragged_pair(datasets)
     values, weights, offsets = _ragged(datasets, sample_weight)
     n_data = offsets.shape[0] - 1
     n_values = values.shape[0]
