@@ -63,6 +63,16 @@ static int check_problems(int64_t n_data, int64_t n_problems, const int64_t *dat
     return EM_OK;
 }
 
+/* The pointer tables of em_fit_many / em_scan_many: lengths >= 0, a data
+ * pointer wherever a data set is not empty. */
+static int check_tables(int64_t n_data, const double *const *values, const int64_t *lengths)
+{
+    if (!values || !lengths) return EM_ERR_ARGUMENT;
+    for (int64_t j = 0; j < n_data; j++)
+        if (lengths[j] < 0 || (lengths[j] > 0 && !values[j])) return EM_ERR_ARGUMENT;
+    return EM_OK;
+}
+
 int em_fit_many(int64_t n_data, const double *const *values, const double *const *weights,
                 const int64_t *lengths, int64_t n_problems, const int64_t *data_index,
                 const int *n_comp, int stride, double *w, double *mu,
@@ -71,10 +81,9 @@ int em_fit_many(int64_t n_data, const double *const *values, const double *const
     int64_t p;
     if (n_data < 0 || n_problems < 0 || !opt || n_threads < 1 || stride < 1) return EM_ERR_ARGUMENT;
     if (n_problems == 0) return EM_OK;
-    if (!values || !lengths || !data_index || !n_comp || !w || !mu || !results)
+    if (!data_index || !n_comp || !w || !mu || !results ||
+        check_tables(n_data, values, lengths) != EM_OK)
         return EM_ERR_ARGUMENT;
-    for (int64_t j = 0; j < n_data; j++)
-        if (lengths[j] < 0 || (lengths[j] > 0 && !values[j])) return EM_ERR_ARGUMENT;
     if (check_problems(n_data, n_problems, data_index, n_comp, stride) != EM_OK)
         return EM_ERR_ARGUMENT;
     if ((int64_t)n_threads > n_problems) n_threads = (int)n_problems;
@@ -124,9 +133,8 @@ int em_scan_many(int64_t n_data, const double *const *values, const double *cons
     int64_t j;
     if (n_data < 0 || n_threads < 1) return EM_ERR_ARGUMENT;
     if (n_data == 0) return EM_OK;
-    if (!values || !lengths || !n_bad || !n_info || !n_wpos) return EM_ERR_ARGUMENT;
-    for (j = 0; j < n_data; j++)
-        if (lengths[j] < 0 || (lengths[j] > 0 && !values[j])) return EM_ERR_ARGUMENT;
+    if (!n_bad || !n_info || !n_wpos || check_tables(n_data, values, lengths) != EM_OK)
+        return EM_ERR_ARGUMENT;
     if ((int64_t)n_threads > n_data) n_threads = (int)n_data;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(dynamic, 16) num_threads(n_threads) if (n_threads > 1)
